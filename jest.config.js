@@ -1,0 +1,15 @@
+/** Integration tests run against real PostgreSQL and Redis; see test/setup/. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  },
+  // agenda and its backend are ESM-only: Jest on Node 20 cannot require() them untransformed.
+  transformIgnorePatterns: ['/node_modules/(?!(agenda|@agendajs)/)'],
+  globalSetup: '<rootDir>/test/setup/global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  setupFiles: ['reflect-metadata'],
+  testTimeout: 30000,
+};

@@ -1,0 +1,74 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import { DomainError, ErrorCode } from '../errors';
+import { isUuid, type Viewer } from './viewer';
+
+export interface TokenKeys {
+  secret?: string;
+  publicKey?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
+
+/**
+ * Verifies bearer tokens as CONTRACT.md says: HS256 with a secret or RS256/ES256 with a PEM
+ * public key, `exp` required, `iss`/`aud` when configured. The algorithm list is fixed by the
+ * key type, so `alg: none` and algorithm confusion never pass.
+ */
+export class TokenVerifier {
+  private constructor(
+    private readonly key: KeyObject,
+    private readonly algorithms: string[],
+    private readonly keys: TokenKeys,
+  ) {}
+
+  static async create(keys: TokenKeys): Promise<TokenVerifier> {
+    if (keys.publicKey) {
+      const alg = keys.publicKey.includes('BEGIN PUBLIC KEY') ? await detectAlgorithm(keys.publicKey) : 'RS256';
+      return new TokenVerifier((await importSPKI(keys.publicKey, alg)) as KeyObject, ASYMMETRIC_ALGORITHMS.filter((a) => a === alg), keys);
+    }
+    if (!keys.secret) throw new Error('TokenVerifier needs a secret or a public key');
+    return new TokenVerifier(createSecretKey(Buffer.from(keys.secret, 'utf8')), ['HS256'], keys);
+  }
+
+  /** Verifies an `Authorization` header value (with or without "Bearer "). */
+  async verifyHeader(header: string | undefined | null): Promise<Viewer> {
+    if (!header) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'A bearer token is required');
+    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+    if (!match) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'The authorization must be "Bearer <token>"');
+    return this.verify(match[1]);
+  }
+
+  async verify(token: string): Promise<Viewer> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: this.algorithms,
+        issuer: this.keys.issuer,
+        audience: this.keys.audience,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (error) {
+      const reason = error instanceof joseErrors.JWTExpired ? 'The token has expired' : 'The token is not valid';
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, reason);
+    }
+    const sub = String(payload.sub);
+    const expiresAt = (payload.exp as number) * 1000;
+    if (payload.role === 'service') return { kind: 'service', id: sub, expiresAt };
+    if (!isUuid(sub)) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'The token subject must be a UUID');
+    return {
+      kind: 'user',
+      id: sub.toLowerCase(),
+      name: typeof payload.name === 'string' ? payload.name.slice(0, 200) : undefined,
+      picture: typeof payload.picture === 'string' ? payload.picture.slice(0, 2000) : undefined,
+      expiresAt,
+    };
+  }
+}
+
+async function detectAlgorithm(pem: string): Promise<string> {
+  const { createPublicKey } = await import('node:crypto');
+  return createPublicKey(pem).asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+}

@@ -1,0 +1,51 @@
+import client from 'prom-client';
+
+/**
+ * Prometheus metrics of one process. A registry per process (not the global one) so that tests
+ * can run two servers in one Jest worker without "metric already registered" errors.
+ */
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    operationDuration: new client.Histogram({
+      name: 'graphql_operation_duration_seconds',
+      help: 'GraphQL operation duration by operation name and outcome',
+      labelNames: ['operation', 'type', 'outcome'] as const,
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    errors: new client.Counter({
+      name: 'graphql_errors_total',
+      help: 'GraphQL errors by extensions.code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    dbQueryDuration: new client.Histogram({
+      name: 'db_query_duration_seconds',
+      help: 'Database query duration',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    messagesSent: new client.Counter({
+      name: 'messages_sent_total',
+      help: 'Messages stored, by type',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    readReceipts: new client.Counter({
+      name: 'read_receipts_total',
+      help: 'markRead calls that newly marked at least one message',
+      registers: [registry],
+    }),
+    activeConversations: new client.Gauge({
+      name: 'active_conversations',
+      help: 'Conversations with status ACTIVE (refreshed when scraped)',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,73 @@
+import type { ConversationEventKind, MessageType, PresenceStatus } from '../schema/common/enums';
+
+/**
+ * Every pub/sub topic and the payload it carries. Topics are per conversation or per user,
+ * never one global topic filtered per subscriber. Payloads are small JSON (dates as ISO
+ * strings) so that a subscriber's resolver needs no database round trip per event.
+ */
+export interface MessagePayload {
+  id: string;
+  conversationId: string;
+  sequence: number;
+  type: MessageType;
+  senderId: string | null;
+  content: string | null;
+  metadata: Record<string, unknown>;
+  clientMessageId: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  readAt: string | null;
+  /** Both participants, so that fan-out to the per-user topics needs no lookup. */
+  participantIds: [string, string];
+  /** Epoch ms of the commit, for the delivery-latency histogram. */
+  committedAt: number;
+}
+
+export interface ReadReceiptPayload {
+  conversationId: string;
+  readerId: string;
+  messageIds: string[];
+  readAt: string;
+}
+
+export interface TypingPayload {
+  conversationId: string;
+  userId: string;
+  isTyping: boolean;
+}
+
+export interface PresencePayload {
+  userId: string;
+  status: PresenceStatus;
+  lastSeenAt: string | null;
+}
+
+export interface ConversationEventPayload {
+  kind: ConversationEventKind;
+  conversationId: string;
+}
+
+export interface TopicPayloads {
+  conversationMessages: MessagePayload;
+  userMessages: MessagePayload;
+  conversationReads: ReadReceiptPayload;
+  userReads: ReadReceiptPayload;
+  conversationTyping: TypingPayload;
+  userPresence: PresencePayload;
+  userConversationEvents: ConversationEventPayload;
+}
+
+export type TopicKind = keyof TopicPayloads;
+
+/** A topic name carrying its payload type. */
+export type Topic<K extends TopicKind = TopicKind> = string & { readonly __kind?: K };
+
+export const topics = {
+  conversationMessages: (conversationId: string): Topic<'conversationMessages'> => `conversation:${conversationId}:message`,
+  userMessages: (userId: string): Topic<'userMessages'> => `user:${userId}:message`,
+  conversationReads: (conversationId: string): Topic<'conversationReads'> => `conversation:${conversationId}:read`,
+  userReads: (userId: string): Topic<'userReads'> => `user:${userId}:read`,
+  conversationTyping: (conversationId: string): Topic<'conversationTyping'> => `conversation:${conversationId}:typing`,
+  userPresence: (userId: string): Topic<'userPresence'> => `user:${userId}:presence`,
+  userConversationEvents: (userId: string): Topic<'userConversationEvents'> => `user:${userId}:conversation`,
+};
