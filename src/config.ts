@@ -15,6 +15,8 @@ export interface Config {
   redisUrl?: string;
   migrateOnStart: boolean;
   logLevel: string;
+  /** Origins allowed by CORS; "*" (the default) suits bearer-token clients. */
+  corsOrigins: string[] | '*';
   jwt: {
     secret?: string;
     publicKey?: string;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: optional(env, 'DATABASE_URL'),
     redisUrl: optional(env, 'REDIS_URL'),
     migrateOnStart: boolFromEnv(env, 'MIGRATE_ON_START', !isProduction),
+    corsOrigins: !optional(env, 'CORS_ORIGINS') || env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS!.split(',').map((o) => o.trim()),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     jwt,
     messages: {

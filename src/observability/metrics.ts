@@ -4,7 +4,12 @@ import client from 'prom-client';
  * Prometheus metrics of one process. A registry per process (not the global one) so that tests
  * can run two servers in one Jest worker without "metric already registered" errors.
  */
-export function createMetrics() {
+export interface MetricsSources {
+  /** Counted when /metrics is scraped. */
+  countActiveConversations?: () => Promise<number>;
+}
+
+export function createMetrics(sources: MetricsSources = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
 
@@ -44,6 +49,9 @@ export function createMetrics() {
       name: 'active_conversations',
       help: 'Conversations with status ACTIVE (refreshed when scraped)',
       registers: [registry],
+      async collect() {
+        if (sources.countActiveConversations) this.set(await sources.countActiveConversations());
+      },
     }),
   };
 }

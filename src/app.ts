@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import cors from 'cors';
+import express from 'express';
+import type { TokenVerifier } from './auth/token-verifier';
+import type { Viewer } from './auth/viewer';
+import type { Config } from './config';
+import { createContext, type Context } from './context';
+import { DomainError, unauthenticated } from './errors';
+import { createSchema } from './schema/build-schema';
+import { createErrorFormatter } from './server/format-error';
+import { bodyErrorHandler, operationalRoutes } from './server/http-routes';
+import { observabilityPlugin } from './server/observability-plugin';
+import { abuseLimitRules } from './server/validation-rules';
+import type { ServiceDeps } from './services/service-deps';
+import { createServices, type Services } from './services/services';
+
+export interface AppDeps extends ServiceDeps {
+  tokenVerifier: TokenVerifier;
+}
+
+export interface App {
+  httpServer: http.Server;
+  services: Services;
+  /** Resolves the viewer of an Authorization header value; used by HTTP and WebSocket alike. */
+  authenticate(authorization: string | undefined | null): Promise<{ viewer: Viewer | null; authError: DomainError | null }>;
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, then returns (pools are the caller's). */
+  close(): Promise<void>;
+}
+
+/** One http.Server: Express with Apollo Server on /graphql, and the operational routes. */
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config, logger } = deps;
+  const services = createServices(deps);
+  const schema = await createSchema();
+  const httpServer = http.createServer();
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: !config.isProduction,
+    includeStacktraceInErrorResponses: !config.isProduction,
+    hideSchemaDetailsFromClientErrors: config.isProduction,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    validationRules: abuseLimitRules(),
+    formatError: createErrorFormatter(logger, config.isProduction),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      observabilityPlugin(deps.metrics, logger),
+    ],
+  });
+  await apollo.start();
+
+  const authenticate = async (authorization: string | undefined | null) => {
+    if (!authorization) return { viewer: null, authError: unauthenticated() };
+    try {
+      const viewer = await deps.tokenVerifier.verifyHeader(authorization);
+      if (viewer.kind === 'user') await services.users.provision(viewer);
+      return { viewer, authError: null };
+    } catch (error) {
+      if (error instanceof DomainError) return { viewer: null, authError: error };
+      throw error;
+    }
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    next();
+  });
+  app.use(operationalRoutes(deps.orm, deps.pubsub, deps.metrics));
+  app.use(
+    '/graphql',
+    cors({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),
+    express.json({ limit: config.limits.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const { viewer, authError } = await authenticate(req.headers.authorization);
+        return createContext(services, viewer, authError, String(res.locals.requestId));
+      },
+    }),
+  );
+  app.use(bodyErrorHandler(logger));
+  httpServer.on('request', app);
+
+  return {
+    httpServer,
+    services,
+    authenticate,
+    listen: (port, host = '0.0.0.0') =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => resolve((httpServer.address() as AddressInfo).port));
+      }),
+    close: () => apollo.stop(),
+  };
+}
+
+export type { Config };

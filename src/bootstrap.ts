@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import { createApp, type App } from './app';
+import { loadOrCreateDevSecret } from './auth/dev-secret';
+import { TokenVerifier } from './auth/token-verifier';
+import type { Config } from './config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
+import { initORM, onQuery, type Orm } from './db/orm';
+import { createLogger, type Logger } from './observability/logger';
+import { createMetrics, type Metrics } from './observability/metrics';
+import { createPubSub } from './realtime/create-pubsub';
+import { OfflinePresence } from './realtime/offline-presence';
+import type { PresenceTracker } from './realtime/presence';
+import type { PubSub } from './realtime/pubsub';
+import { closeRedisConnection, createRedisConnection } from './realtime/redis-connection';
+import { MessageRateLimiter } from './services/rate-limiter';
+
+/** A running instance of the service and everything it opened, closed in reverse by `stop()`. */
+export interface RunningService {
+  app: App;
+  port: number;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  orm: Orm;
+  pubsub: PubSub;
+  jwtSecret: string | undefined;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Listen on this port instead of config.port (0: a free one). */
+  port?: number;
+  host?: string;
+}
+
+/**
+ * Starts the service from a config: the database (external or embedded), migrations, pub/sub,
+ * rate limits, then the HTTP server. Used by main.ts, the tests and the benchmarks alike, so
+ * that they all run the same code.
+ */
+export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
+    }
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const embedded: EmbeddedPostgres = await startEmbeddedPostgres(config.dataDir, logger);
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+    }
+
+    const jwtSecret = config.jwt.publicKey ? undefined : (config.jwt.secret ?? (await loadOrCreateDevSecret(config.dataDir)));
+    const tokenVerifier = await TokenVerifier.create({ ...config.jwt, secret: jwtSecret });
+
+    const orm = await initORM(databaseUrl, { migrate: config.migrateOnStart });
+    cleanups.push(() => orm.close());
+
+    const metrics = createMetrics({
+      countActiveConversations: async () => {
+        const [row] = await orm.em.getConnection().execute(`select count(*) as n from conversations where status = 'ACTIVE'`);
+        return Number(row.n);
+      },
+    });
+    const stopObserving = onQuery((_sql, tookMs) => {
+      if (tookMs !== undefined) metrics.dbQueryDuration.observe(tookMs / 1000);
+    });
+    cleanups.push(async () => void stopObserving());
+
+    const pubsub = createPubSub(config.redisUrl, logger);
+    cleanups.push(() => pubsub.close());
+
+    let rateLimitRedis: Redis | undefined;
+    if (config.redisUrl) {
+      rateLimitRedis = createRedisConnection(config.redisUrl, { name: 'messaging:rate-limit', logger });
+      const redis = rateLimitRedis;
+      cleanups.push(() => closeRedisConnection(redis));
+    }
+    const rateLimiter = MessageRateLimiter.create(config.messages.rateLimitPerHour, rateLimitRedis);
+    const presence: PresenceTracker = new OfflinePresence();
+    cleanups.push(() => presence.close());
+
+    const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier });
+    const port = await app.listen(options.port ?? config.port, options.host);
+    cleanups.push(() => app.close());
+
+    return { app, port, config, logger, metrics, orm, pubsub, jwtSecret, databaseUrl, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,39 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Viewer } from './auth/viewer';
+import type { DomainError } from './errors';
+import { createLoaders, type Loaders } from './resolvers/loaders';
+import type { Services } from './services/services';
+
+/** The GraphQL context, the same shape over HTTP and WebSocket. */
+export interface Context {
+  /** Null when no valid token came with the request; `authError` says why. */
+  viewer: Viewer | null;
+  authError: DomainError | null;
+  em: EntityManager;
+  loaders: Loaders;
+  services: Services;
+  requestId: string;
+}
+
+/**
+ * Builds a context. On WebSocket the context lives as long as the socket, so loaders are
+ * uncached there (`longLived`) and each subscription event sees fresh rows.
+ */
+export function createContext(
+  services: Services,
+  viewer: Viewer | null,
+  authError: DomainError | null,
+  requestId: string,
+  longLived = false,
+): Context {
+  const em = services.deps.orm.em.fork() as EntityManager;
+  const viewerId = viewer?.kind === 'user' ? viewer.id : null;
+  return {
+    viewer,
+    authError,
+    em,
+    loaders: createLoaders(em, viewerId, services.deps.presence, !longLived),
+    services,
+    requestId,
+  };
+}

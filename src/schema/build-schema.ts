@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import '../schema/common/enums';
+import { authChecker } from '../resolvers/auth-checker';
+import { ConversationResolver } from '../resolvers/conversation.resolver';
+import { MessageImageResolver } from '../resolvers/message-image.resolver';
+import { MessageResolver } from '../resolvers/message.resolver';
+import { NotificationResolver } from '../resolvers/notification.resolver';
+import { UserResolver } from '../resolvers/user.resolver';
+
+/** The executable schema; `schema.graphql` is printed from it (npm run schema:emit). */
+export function createSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [UserResolver, ConversationResolver, MessageResolver, MessageImageResolver, NotificationResolver],
+    authChecker,
+    // The contract names the scalar DateTime (type-graphql's default is DateTimeISO).
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    // Inputs are checked by the services, which own the rules and their error codes.
+    validate: false,
+  });
+}

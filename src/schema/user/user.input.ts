@@ -1,0 +1,13 @@
+import { Field, ID, InputType } from 'type-graphql';
+
+@InputType()
+export class UpsertUserInput {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => String, { nullable: true })
+  displayName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  avatarUrl?: string | null;
+}

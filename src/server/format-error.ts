@@ -1,0 +1,48 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { DomainError, ErrorCode } from '../errors';
+import type { Logger } from '../observability/logger';
+
+const CONTRACT_CODES = new Set<string>(Object.values(ErrorCode));
+/** Apollo's own request-level codes, which the contract calls BAD_USER_INPUT. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/**
+ * Gives every error a code of the contract. Unknown errors are logged with their details and
+ * reach the client as INTERNAL_SERVER_ERROR, without internals in production.
+ */
+export function createErrorFormatter(logger: Logger, isProduction: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof DomainError) {
+      return { message: original.message, locations: formatted.locations, path: formatted.path, extensions: { ...original.extensions, code: original.code } };
+    }
+    const code = String(formatted.extensions?.code ?? '');
+    if (CONTRACT_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      return withoutStack(formatted, isProduction);
+    }
+    if (REQUEST_ERROR_CODES.has(code)) {
+      return withoutStack({ ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT, reason: code } }, isProduction);
+    }
+    logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
+    return {
+      message: isProduction ? 'Internal server error' : formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+function withoutStack(formatted: GraphQLFormattedError, isProduction: boolean): GraphQLFormattedError {
+  if (!isProduction || !formatted.extensions) return formatted;
+  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}

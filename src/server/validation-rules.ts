@@ -1,0 +1,22 @@
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import type { ValidationRule } from 'graphql';
+import { LIMITS } from '../config';
+
+/**
+ * The abuse limits as GraphQL validation rules, shared by HTTP (Apollo) and WebSocket
+ * (graphql-ws `onSubscribe`), so that one operation is judged the same on both.
+ * Limit values live in config.ts (LIMITS).
+ */
+export function abuseLimitRules(): ValidationRule[] {
+  // Not propagated: a rejected operation stops at validation with one clear error.
+  const common = { propagateOnRejection: false, exposeLimits: true };
+  return [
+    maxDepthRule({ ...common, n: LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
+    maxAliasesRule({ ...common, n: LIMITS.maxAliases }),
+    maxDirectivesRule({ ...common, n: LIMITS.maxDirectives }),
+    costLimitRule({ ...common, maxCost: LIMITS.maxCost, ignoreIntrospection: true, flattenFragments: true }),
+  ] as ValidationRule[];
+}

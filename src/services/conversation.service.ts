@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { isUuid } from '../auth/viewer';
+import { LIMITS } from '../config';
+import { badInput, notFound } from '../errors';
+import { ConversationEventKind, ConversationStatus } from '../schema/common/enums';
+import type { Conversation } from '../schema/conversation/conversation.entity';
+import { recordAudit } from './audit.service';
+import type { EventPublisher } from './event-publisher';
+import { checkPageSize, decodeCursor, encodeCursor, type PageInfoData } from './pagination';
+import { CONVERSATION_COLUMNS, participantIds, toConversation, type Row } from './rows';
+
+export interface ConversationPage {
+  edges: { cursor: string; node: Conversation }[];
+  pageInfo: PageInfoData;
+  totalCount: () => Promise<number>;
+}
+
+export interface StartResult {
+  conversation: Conversation;
+  created: boolean;
+}
+
+const JOB_APPLICATION_ID_MAX = 200;
+
+/** Conversations: creation (idempotent per pair and job application), access, listing, archiving. */
+export class ConversationService {
+  constructor(private readonly events: EventPublisher) {}
+
+  /**
+   * The conversation if `viewerId` takes part in it; NOT_FOUND otherwise, exactly as for an id
+   * that does not exist, so that outsiders learn nothing.
+   */
+  async getForViewer(em: EntityManager, viewerId: string, conversationId: string): Promise<Conversation> {
+    if (!isUuid(conversationId)) throw notFound();
+    const rows: Row[] = await em.execute(
+      `select ${CONVERSATION_COLUMNS} from conversations where id = ? and (participant_a_id = ? or participant_b_id = ?)`,
+      [conversationId.toLowerCase(), viewerId, viewerId],
+    );
+    if (rows.length === 0) throw notFound();
+    return toConversation(em, rows[0]);
+  }
+
+  /** Any conversation by id (service role). */
+  async getById(em: EntityManager, conversationId: string): Promise<Conversation> {
+    if (!isUuid(conversationId)) throw notFound();
+    const rows: Row[] = await em.execute(`select ${CONVERSATION_COLUMNS} from conversations where id = ?`, [
+      conversationId.toLowerCase(),
+    ]);
+    if (rows.length === 0) throw notFound();
+    return toConversation(em, rows[0]);
+  }
+
+  /** startConversation: self is BAD_USER_INPUT, an unknown other user NOT_FOUND. */
+  async start(em: EntityManager, viewerId: string, participantId: string, jobApplicationId?: string | null): Promise<StartResult> {
+    if (participantId.toLowerCase() === viewerId) throw badInput('You cannot start a conversation with yourself', 'participantId');
+    if (!isUuid(participantId)) throw notFound('User');
+    return this.findOrCreate(em, [viewerId, participantId.toLowerCase()], jobApplicationId, viewerId);
+  }
+
+  /**
+   * Returns the conversation of the pair and job application, creating it when there is none.
+   * `inTransaction` runs inside the creating transaction only (e.g. the first system message).
+   */
+  async findOrCreate(
+    em: EntityManager,
+    userIds: [string, string],
+    jobApplicationId: string | null | undefined,
+    actorId: string | null,
+    inTransaction?: (tx: EntityManager, conversation: Conversation) => Promise<void>,
+  ): Promise<StartResult> {
+    const jobId = checkJobApplicationId(jobApplicationId);
+    const [a, b] = [...userIds].sort() as [string, string];
+    const result = await em.transactional(async (tx) => {
+      const known: Row[] = await tx.execute('select id from users where id in (?, ?)', [a, b]);
+      if (known.length < 2) throw notFound('User');
+      const inserted: Row[] = await tx.execute(
+        `insert into conversations (id, participant_a_id, participant_b_id, job_application_id) values (?, ?, ?, ?)
+         on conflict (participant_a_id, participant_b_id, job_application_id) do nothing
+         returning ${CONVERSATION_COLUMNS}`,
+        [randomUUID(), a, b, jobId],
+      );
+      if (inserted.length > 0) {
+        const conversation = toConversation(tx, inserted[0]);
+        await recordAudit(tx, [{ actorId, action: 'conversation.created', entityType: 'conversation', entityId: conversation.id }]);
+        if (inTransaction) await inTransaction(tx, conversation);
+        return { conversation, created: true };
+      }
+      const existing: Row[] = await tx.execute(
+        `select ${CONVERSATION_COLUMNS} from conversations
+         where participant_a_id = ? and participant_b_id = ?
+           and (job_application_id = ? or (?::text is null and job_application_id is null))`,
+        [a, b, jobId, jobId],
+      );
+      return { conversation: toConversation(tx, existing[0]), created: false };
+    });
+    if (result.created) {
+      await this.events.conversationChanged(ConversationEventKind.CREATED, result.conversation.id, [a, b]);
+    }
+    return result;
+  }
+
+  /** The viewer's conversations, most recent activity first. */
+  async list(
+    em: EntityManager,
+    viewerId: string,
+    statuses: ConversationStatus[] | null | undefined,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<ConversationPage> {
+    const limit = checkPageSize(first, 'first') ?? LIMITS.defaultConversationPageSize;
+    const wanted = statuses && statuses.length > 0 ? [...new Set(statuses)] : [ConversationStatus.ACTIVE];
+    const statusSql = wanted.length === 1 ? 'status = ?' : 'status = any(?::conversation_status[])';
+    const statusParam = wanted.length === 1 ? wanted[0] : `{${wanted.join(',')}}`;
+    let afterSql = '';
+    const afterParams: unknown[] = [];
+    if (after) {
+      const [activity, id] = decodeCursor(after, ['string', 'string']) as [string, string];
+      afterSql = 'and (activity_at, id) < (?::timestamptz, ?::uuid)';
+      afterParams.push(activity, id);
+    }
+    // One ordered index scan per side of the pair (conversations_{a,b}_list_idx), merged.
+    const side = (column: string) =>
+      `(select ${CONVERSATION_COLUMNS}, activity_at::text as activity_cursor from conversations
+        where ${column} = ? and ${statusSql} ${afterSql}
+        order by activity_at desc, id desc limit ?)`;
+    const rows: Row[] = await em.execute(
+      `select * from (${side('participant_a_id')} union all ${side('participant_b_id')}) as mine
+       order by activity_at desc, id desc limit ?`,
+      [viewerId, statusParam, ...afterParams, limit + 1, viewerId, statusParam, ...afterParams, limit + 1, limit + 1],
+    );
+    const hasNextPage = rows.length > limit;
+    const edges = rows.slice(0, limit).map(({ activity_cursor, ...row }) => {
+      const node = toConversation(em, row);
+      return { cursor: encodeCursor([String(activity_cursor), node.id]), node };
+    });
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+      totalCount: async () => {
+        const [{ total }] = await em.execute(
+          `select (select count(*) from conversations where participant_a_id = ? and ${statusSql})
+                + (select count(*) from conversations where participant_b_id = ? and ${statusSql}) as total`,
+          [viewerId, statusParam, viewerId, statusParam],
+        );
+        return Number(total);
+      },
+    };
+  }
+
+  async archive(em: EntityManager, viewerId: string, conversationId: string): Promise<Conversation> {
+    return this.setStatus(em, viewerId, conversationId, ConversationStatus.ARCHIVED);
+  }
+
+  async unarchive(em: EntityManager, viewerId: string, conversationId: string): Promise<Conversation> {
+    return this.setStatus(em, viewerId, conversationId, ConversationStatus.ACTIVE);
+  }
+
+  /** Archive or unarchive by hand; idempotent, with an audit row and an event only on change. */
+  private async setStatus(em: EntityManager, viewerId: string, conversationId: string, status: ConversationStatus) {
+    const conversation = await this.getForViewer(em, viewerId, conversationId);
+    if (conversation.status === status) return conversation;
+    const archiving = status === ConversationStatus.ARCHIVED;
+    const updated = await em.transactional(async (tx) => {
+      const rows: Row[] = await tx.execute(
+        `update conversations set status = ?, updated_at = now(),
+           archived_at = case when ? then now() else null end,
+           archived_by_id = case when ? then ?::uuid else null end
+         where id = ? and status <> ? returning ${CONVERSATION_COLUMNS}`,
+        [status, archiving, archiving, viewerId, conversation.id, status],
+      );
+      if (rows.length === 0) return null; // a concurrent call made the same change
+      await recordAudit(tx, [
+        {
+          actorId: viewerId,
+          action: archiving ? 'conversation.archived' : 'conversation.unarchived',
+          entityType: 'conversation',
+          entityId: conversation.id,
+          data: { from: conversation.status, to: status },
+        },
+      ]);
+      return toConversation(tx, rows[0]);
+    });
+    if (!updated) return this.getForViewer(em, viewerId, conversationId);
+    const kind = archiving ? ConversationEventKind.ARCHIVED : ConversationEventKind.UNARCHIVED;
+    await this.events.conversationChanged(kind, updated.id, participantIds(updated));
+    return updated;
+  }
+
+  /** Unread messages across all of the viewer's conversations (served by messages_unread_idx). */
+  async unreadTotal(em: EntityManager, viewerId: string): Promise<number> {
+    const [{ total }] = await em.execute(
+      `select count(*) as total from messages
+       where conversation_id in (select id from conversations where participant_a_id = ?
+                                 union all select id from conversations where participant_b_id = ?)
+         and sender_id <> ? and read_at is null`,
+      [viewerId, viewerId, viewerId],
+    );
+    return Number(total);
+  }
+}
+
+function checkJobApplicationId(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > JOB_APPLICATION_ID_MAX) {
+    throw badInput(`jobApplicationId must be 1 to ${JOB_APPLICATION_ID_MAX} characters`, 'jobApplicationId');
+  }
+  return trimmed;
+}

@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { isUuid } from '../auth/viewer';
+import { LIMITS } from '../config';
+import { badInput, notFound } from '../errors';
+import { ConversationEventKind, ConversationStatus, MessageType } from '../schema/common/enums';
+import type { Conversation } from '../schema/conversation/conversation.entity';
+import type { Message } from '../schema/message/message.entity';
+import type { ConversationService } from './conversation.service';
+import type { EventPublisher } from './event-publisher';
+import { checkPageSize, decodeCursor, encodeCursor, type PageArgs, type PageInfoData } from './pagination';
+import type { MessageRateLimiter } from './rate-limiter';
+import { MESSAGE_COLUMNS, otherParticipantId, participantIds, toMessage, type Row } from './rows';
+import { sanitizeContent } from './sanitize';
+import type { Metrics } from '../observability/metrics';
+
+export interface SendMessageInput {
+  conversationId: string;
+  content: string;
+  clientMessageId?: string | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+export interface MarkReadInput {
+  conversationId: string;
+  messageIds?: string[] | null;
+  upToMessageId?: string | null;
+}
+
+export interface MessagePage {
+  edges: { cursor: string; node: Message }[];
+  pageInfo: PageInfoData;
+}
+
+const CLIENT_MESSAGE_ID_MAX = 128;
+const METADATA_MAX_BYTES = 4096;
+const MARK_READ_MAX_IDS = 100;
+
+/** What a new message is made of, once checked. */
+interface NewMessage {
+  conversation: Conversation;
+  type: MessageType;
+  senderId: string | null;
+  content: string | null;
+  metadata: Record<string, unknown>;
+  clientMessageId: string | null;
+}
+
+/** Raised inside the send transaction to roll it back when a concurrent retry stored the message first. */
+class AlreadyStored extends Error {}
+
+/** Messages: sending (idempotent, rate limited, gapless), history pages and read receipts. */
+export class MessageService {
+  constructor(
+    private readonly conversations: ConversationService,
+    private readonly events: EventPublisher,
+    private readonly rateLimiter: MessageRateLimiter,
+    private readonly metrics: Metrics,
+    private readonly maxLength: number,
+  ) {}
+
+  /**
+   * sendMessage, with the checks in the contract's order: membership, idempotent replay,
+   * rate limit, content. The point taken by the rate limit is given back when nothing is stored.
+   */
+  async send(em: EntityManager, senderId: string, input: SendMessageInput): Promise<Message> {
+    const conversation = await this.conversations.getForViewer(em, senderId, input.conversationId);
+    const clientMessageId = checkClientMessageId(input.clientMessageId);
+    if (clientMessageId) {
+      const replay = await this.findByClientMessageId(em, conversation.id, senderId, clientMessageId);
+      if (replay) return replay;
+    }
+    await this.rateLimiter.consume(senderId);
+    let stored: Message | null;
+    try {
+      const content = this.checkContent(input.content, 'content');
+      const metadata = checkMetadata(input.metadata);
+      stored = await this.store(em, { conversation, type: MessageType.TEXT, senderId, content, metadata, clientMessageId });
+    } catch (error) {
+      await this.rateLimiter.refund(senderId);
+      throw error;
+    }
+    if (!stored) {
+      // A concurrent retry with the same key won the race: answer its message, count nothing.
+      await this.rateLimiter.refund(senderId);
+      return (await this.findByClientMessageId(em, conversation.id, senderId, clientMessageId!))!;
+    }
+    return stored;
+  }
+
+  /** postSystemMessage (service role): no sender, no rate limit. */
+  async postSystem(em: EntityManager, input: { conversationId: string; content: string; metadata?: Record<string, unknown> | null }) {
+    const conversation = await this.conversations.getById(em, input.conversationId);
+    const content = this.checkContent(input.content, 'content');
+    const metadata = checkMetadata(input.metadata);
+    const stored = await this.store(em, { conversation, type: MessageType.SYSTEM, senderId: null, content, metadata, clientMessageId: null });
+    return stored!;
+  }
+
+  /** Sanitises and trims content, then checks its length in characters (code points). */
+  checkContent(raw: string, field: string): string {
+    const content = sanitizeContent(raw).trim();
+    const length = [...content].length;
+    if (length < 1 || length > this.maxLength) {
+      throw badInput(`${field} must be 1 to ${this.maxLength} characters after removing HTML and trimming`, field);
+    }
+    return content;
+  }
+
+  /**
+   * Stores a message in one short transaction: the conversation row lock hands out the next
+   * sequence (gapless under concurrency) and reactivates an archived conversation. Publishes
+   * after commit. Returns null when the idempotency key was taken meanwhile.
+   */
+  async store(em: EntityManager, message: NewMessage, inTransaction?: (tx: EntityManager, stored: Message) => Promise<void>): Promise<Message | null> {
+    const id = randomUUID();
+    let previousStatus: ConversationStatus;
+    let stored: Message;
+    try {
+      stored = await em.transactional(async (tx) => {
+        // created_at never goes backwards within a conversation, whatever the clocks did.
+        const [bumped]: Row[] = await tx.execute(
+          `with previous as (select status from conversations where id = ? for update)
+           update conversations set
+             last_sequence = last_sequence + 1,
+             last_message_at = greatest(clock_timestamp(), coalesce(last_message_at, '-infinity')),
+             updated_at = now(), status = 'ACTIVE', archived_at = null, archived_by_id = null
+           where id = ?
+           returning last_sequence, last_message_at, (select status from previous) as previous_status`,
+          [message.conversation.id, message.conversation.id],
+        );
+        previousStatus = bumped.previous_status as ConversationStatus;
+        const inserted: Row[] = await tx.execute(
+          `insert into messages (id, conversation_id, sequence, type, sender_id, content, metadata, client_message_id, created_at, delivered_at)
+           values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)
+           on conflict (conversation_id, sender_id, client_message_id) where client_message_id is not null do nothing
+           returning ${MESSAGE_COLUMNS}`,
+          [
+            id,
+            message.conversation.id,
+            bumped.last_sequence,
+            message.type,
+            message.senderId,
+            message.content,
+            JSON.stringify(message.metadata),
+            message.clientMessageId,
+            bumped.last_message_at,
+            bumped.last_message_at,
+          ],
+        );
+        if (inserted.length === 0) throw new AlreadyStored();
+        const row = toMessage(tx, inserted[0]);
+        if (inTransaction) await inTransaction(tx, row);
+        return row;
+      });
+    } catch (error) {
+      if (error instanceof AlreadyStored) return null;
+      throw error;
+    }
+    this.metrics.messagesSent.inc({ type: message.type });
+    const participants = participantIds(message.conversation);
+    await this.events.messageSent(stored, participants);
+    if (previousStatus! !== ConversationStatus.ACTIVE) {
+      await this.events.conversationChanged(ConversationEventKind.UNARCHIVED, message.conversation.id, participants);
+    }
+    return stored;
+  }
+
+  async findByClientMessageId(em: EntityManager, conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null> {
+    const rows: Row[] = await em.execute(
+      `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
+      [conversationId, senderId, clientMessageId],
+    );
+    return rows.length > 0 ? toMessage(em, rows[0]) : null;
+  }
+
+  /**
+   * A page of a conversation's history, oldest first. Sequences are gapless from 1, so the
+   * page info is exact without extra queries. No arguments: the latest 50.
+   */
+  async page(em: EntityManager, conversation: Conversation, args: PageArgs): Promise<MessagePage> {
+    const first = checkPageSize(args.first, 'first');
+    let last = checkPageSize(args.last, 'last');
+    if (first !== undefined && last !== undefined) throw badInput('Give first or last, not both', 'last');
+    if (first === undefined && last === undefined) last = LIMITS.defaultMessagePageSize;
+    const after = args.after ? (decodeCursor(args.after, ['number'])[0] as number) : 0;
+    const before = args.before ? (decodeCursor(args.before, ['number'])[0] as number) : conversation.lastSequence + 1;
+    const forward = first !== undefined;
+    const limit = forward ? first! : last!;
+    const rows: Row[] =
+      limit === 0
+        ? []
+        : await em.execute(
+            `select ${MESSAGE_COLUMNS} from messages
+             where conversation_id = ? and sequence > ? and sequence < ?
+             order by sequence ${forward ? 'asc' : 'desc'} limit ?`,
+            [conversation.id, after, before, limit + 1],
+          );
+    const more = rows.length > limit;
+    const nodes = rows.slice(0, limit).map((row) => toMessage(em, row));
+    if (!forward) nodes.reverse();
+    const edges = nodes.map((node) => ({ cursor: encodeCursor([node.sequence]), node }));
+    return {
+      edges,
+      pageInfo: {
+        // Sequences run 1..lastSequence without gaps: what lies outside the window is known.
+        hasPreviousPage: forward ? after > 0 && conversation.lastSequence > 0 : more,
+        hasNextPage: forward ? more : before <= conversation.lastSequence,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+
+  /**
+   * markRead: marks unread messages of the other participant (never the viewer's own) and
+   * answers the ids it newly marked. Row locks make concurrent calls mark each message once;
+   * one receipt is published per call that marked something.
+   */
+  async markRead(em: EntityManager, viewerId: string, input: MarkReadInput): Promise<{ conversation: Conversation; messageIds: string[] }> {
+    const conversation = await this.conversations.getForViewer(em, viewerId, input.conversationId);
+    const senderId = otherParticipantId(conversation, viewerId);
+    let filter = '';
+    const params: unknown[] = [conversation.id, senderId];
+    if (input.messageIds && input.messageIds.length > 0) {
+      if (input.messageIds.length > MARK_READ_MAX_IDS) throw badInput(`At most ${MARK_READ_MAX_IDS} messageIds`, 'messageIds');
+      if (!input.messageIds.every(isUuid)) throw badInput('messageIds must be message ids', 'messageIds');
+      filter = 'and id = any(?::uuid[])';
+      params.push(`{${input.messageIds.map((id) => id.toLowerCase()).join(',')}}`);
+    } else if (input.upToMessageId) {
+      const upTo = await this.sequenceOf(em, conversation.id, input.upToMessageId);
+      filter = 'and sequence <= ?';
+      params.push(upTo);
+    }
+    const rows: Row[] = await em.execute(
+      `update messages set read_at = now()
+       where conversation_id = ? and sender_id = ? and read_at is null ${filter}
+       returning id, read_at`,
+      params,
+    );
+    const messageIds = rows.map((row) => String(row.id));
+    if (messageIds.length > 0) {
+      this.metrics.readReceipts.inc();
+      const readAt = new Date(rows[0].read_at as string | Date).toISOString();
+      await this.events.messagesRead({ conversationId: conversation.id, readerId: viewerId, messageIds, readAt }, participantIds(conversation));
+    }
+    return { conversation, messageIds };
+  }
+
+  private async sequenceOf(em: EntityManager, conversationId: string, messageId: string): Promise<number> {
+    if (!isUuid(messageId)) throw notFound('Message');
+    const rows: Row[] = await em.execute('select sequence from messages where id = ? and conversation_id = ?', [messageId.toLowerCase(), conversationId]);
+    if (rows.length === 0) throw notFound('Message');
+    return Number(rows[0].sequence);
+  }
+}
+
+function checkClientMessageId(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (value.length < 1 || value.length > CLIENT_MESSAGE_ID_MAX) {
+    throw badInput(`clientMessageId must be 1 to ${CLIENT_MESSAGE_ID_MAX} characters`, 'clientMessageId');
+  }
+  return value;
+}
+
+function checkMetadata(value: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  if (value === null || value === undefined) return {};
+  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_MAX_BYTES) {
+    throw badInput(`metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`, 'metadata');
+  }
+  return value;
+}

@@ -1,0 +1,78 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { badInput } from '../errors';
+import { isUuid, type UserViewer } from '../auth/viewer';
+import { User } from '../schema/user/user.entity';
+import type { ServiceDeps } from './service-deps';
+
+const PROVISION_CACHE_SIZE = 10_000;
+const PROVISION_CACHE_TTL_MS = 60_000;
+
+export interface UpsertUserInput {
+  id: string;
+  displayName?: string | null;
+  avatarUrl?: string | null;
+}
+
+/** Users: just-in-time provisioning from token claims, and upserts by trusted backends. */
+export class UserService {
+  /** Claims written recently, so that a burst of requests costs one write, not one per request. */
+  private readonly provisioned = new Map<string, number>();
+
+  constructor(private readonly deps: Pick<ServiceDeps, 'orm'>) {}
+
+  /**
+   * Makes sure the viewer exists and carries the name and picture of their token. Claims that
+   * are absent keep the stored values.
+   */
+  async provision(viewer: UserViewer): Promise<void> {
+    const key = `${viewer.id}|${viewer.name ?? ''}|${viewer.picture ?? ''}`;
+    const seenAt = this.provisioned.get(key);
+    if (seenAt !== undefined && Date.now() - seenAt < PROVISION_CACHE_TTL_MS) return;
+    await this.deps.orm.em.fork().execute(
+      `insert into users (id, display_name, avatar_url) values (?, ?, ?)
+       on conflict (id) do update set
+         display_name = coalesce(excluded.display_name, users.display_name),
+         avatar_url = coalesce(excluded.avatar_url, users.avatar_url),
+         updated_at = now()
+       where users.display_name is distinct from coalesce(excluded.display_name, users.display_name)
+          or users.avatar_url is distinct from coalesce(excluded.avatar_url, users.avatar_url)`,
+      [viewer.id, viewer.name ?? null, viewer.picture ?? null],
+    );
+    if (this.provisioned.size >= PROVISION_CACHE_SIZE) this.provisioned.clear();
+    this.provisioned.set(key, Date.now());
+  }
+
+  /** Service role: creates or updates a user. An absent field keeps its value; null clears it. */
+  async upsert(em: EntityManager, input: UpsertUserInput): Promise<User> {
+    if (!isUuid(input.id)) throw badInput('id must be a UUID', 'id');
+    checkOptionalText(input.displayName, 200, 'displayName');
+    checkOptionalText(input.avatarUrl, 2000, 'avatarUrl');
+    const rows = await em.execute(
+      `insert into users (id, display_name, avatar_url) values (?, ?, ?)
+       on conflict (id) do update set
+         display_name = case when ? then excluded.display_name else users.display_name end,
+         avatar_url = case when ? then excluded.avatar_url else users.avatar_url end,
+         updated_at = now()
+       returning *`,
+      [
+        input.id.toLowerCase(),
+        input.displayName ?? null,
+        input.avatarUrl ?? null,
+        input.displayName !== undefined,
+        input.avatarUrl !== undefined,
+      ],
+    );
+    return em.map(User, rows[0]);
+  }
+
+  async findById(em: EntityManager, id: string): Promise<User | null> {
+    if (!isUuid(id)) return null;
+    return em.findOne(User, { id: id.toLowerCase() });
+  }
+}
+
+function checkOptionalText(value: string | null | undefined, max: number, field: string): void {
+  if (value !== null && value !== undefined && value.length > max) {
+    throw badInput(`${field} must be at most ${max} characters`, field);
+  }
+}

@@ -1,0 +1,219 @@
+import fc from 'fast-check';
+import { Parser, Tokenizer } from 'htmlparser2';
+import type { TokenizerCallbacks } from 'htmlparser2';
+import { sanitizeContent } from '../src/services/sanitize';
+
+/** Every markup event an HTML parser reports for `text`, at parser and tokenizer level. */
+function markupEvents(text: string): string[] {
+  const events: string[] = [];
+  const parser = new Parser(
+    {
+      onopentagname: (name) => events.push(`open:${name}`),
+      onclosetag: (name) => events.push(`close:${name}`),
+      oncomment: (data) => events.push(`comment:${data}`),
+      oncdatastart: () => events.push('cdata'),
+      onprocessinginstruction: (name) => events.push(`pi:${name}`),
+    },
+    { decodeEntities: false },
+  );
+  parser.end(text);
+
+  // The Parser swallows unmatched end tags such as `</foo>`; the tokenizer reports them.
+  const noop = (): void => undefined;
+  const tokenizerCallbacks: TokenizerCallbacks = {
+    onattribdata: noop,
+    onattribentity: noop,
+    onattribend: noop,
+    onattribname: noop,
+    oncdata: () => events.push('tok:cdata'),
+    onclosetag: () => events.push('tok:close'),
+    oncomment: () => events.push('tok:comment'),
+    ondeclaration: () => events.push('tok:declaration'),
+    onend: noop,
+    onopentagend: noop,
+    onopentagname: () => events.push('tok:open'),
+    onprocessinginstruction: () => events.push('tok:pi'),
+    onselfclosingtag: noop,
+    ontext: noop,
+    ontextentity: noop,
+  };
+  const tokenizer = new Tokenizer({ decodeEntities: false }, tokenizerCallbacks);
+  tokenizer.write(text);
+  tokenizer.end();
+  return events;
+}
+
+const MARKUP_START = /<[A-Za-z/!?]/;
+// eslint-disable-next-line no-control-regex
+const STRIPPED_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/;
+
+function isSubsequence(needle: string, haystack: string): boolean {
+  let i = 0;
+  for (let j = 0; j < haystack.length && i < needle.length; j++) {
+    if (haystack[j] === needle[i]) i++;
+  }
+  return i === needle.length;
+}
+
+function expectClean(output: string): void {
+  expect(markupEvents(output)).toEqual([]);
+  expect(output).not.toMatch(MARKUP_START);
+  expect(output).not.toMatch(STRIPPED_CONTROLS);
+  expect(sanitizeContent(output)).toBe(output);
+}
+
+describe('sanitizeContent: examples', () => {
+  it.each<[string, string]>([
+    ['<b>bold</b> and <i>italic</i>', 'bold and italic'],
+    ['hi <script>alert(1)</script>there', 'hi there'],
+    ['<SCRIPT>alert(1)</SCRIPT>ok', 'ok'],
+    ['<ScRiPt type="text/javascript">x()</sCrIpT >ok', 'ok'],
+    ['<script>if (a < b && c > d) { x("</scr" + "ipt>") }</script>ok', 'ok'],
+    ['a<style>body { color: red }</style>b', 'ab'],
+    ['<STYLE>p{}</STYLE>b', 'b'],
+    ['x<script>never closed', 'x'],
+    ['<template><b>t</b></template>v', 'v'],
+    ['<noscript>enable js</noscript>v', 'v'],
+    ['<iframe src="//evil">fallback</iframe>v', 'v'],
+    ['<textarea><b>x</b></textarea>v', 'v'],
+    ['<a href="x" title="a > b">link</a>', 'link'],
+    ["<a title='1>2' onclick=\"alert('>')\">link</a>", 'link'],
+    ['before<!-- a comment -->after', 'beforeafter'],
+    ['before<!-- <script>alert(1)</script> -->after', 'beforeafter'],
+    ['before<!--unterminated comment', 'before'],
+    ['<!DOCTYPE html>text', 'text'],
+    ['<![CDATA[<script>x</script>]]>text', 'text'],
+    ['<?xml version="1.0"?>text', 'text'],
+    ['</1foo>text', 'text'],
+    ['hello <b', 'hello '],
+    ['hello <img src=x onerror=alert(1)//', 'hello '],
+    ['<img src=x onerror=alert(1)>', ''],
+    ['<br/>line<br />', 'line'],
+    ['<p>para</p><div>div</div>', 'paradiv'],
+    ['<svg><script>alert(1)</script></svg>ok', 'ok'],
+    // Reassembly attacks: removing one layer must not produce new markup. A reassembled
+    // <script> is parsed again, so its body is dropped too.
+    ['<<b>script>alert(1)<</b>/script>', ''],
+    ['<<b>b>x', 'x'],
+    ['<scr<script>ipt>alert(1)</script>', 'ipt>alert(1)'],
+    ['<scr<b>ipt>alert(1)</scr<b>ipt>', 'ipt>alert(1)ipt>'],
+    ['<<<<b>b>b>b>x', 'x'],
+    // Deeper than MAX_PASSES (8): the final step drops the leftover run of '<'.
+    ['<<<<<<<<<<<<b>b>b>b>b>b>b>b>b>b>b>b>x', 'b>b>b>b>x'],
+    ['<<<<<<<<<<<<<', '<<<<<<<<<<<<<'],
+    ['<!<!-- -->-- x -->y', '-- x -->y'],
+    ['<\u0000script>alert(1)</script>', ''],
+    ['a</>b', 'a/>b'],
+    ['a< /b>', 'a< /b>'],
+  ])('%j -> %j', (input, expected) => {
+    const output = sanitizeContent(input);
+    expect(output).toBe(expected);
+    expectClean(output);
+  });
+});
+
+describe('sanitizeContent: plain text is unchanged', () => {
+  it.each([
+    'a < b & c',
+    'x<3',
+    '5 > 4',
+    '1 <= 2 >= 0',
+    '&amp; &lt;script&gt; &#60;b&#62; &nbsp;',
+    'a <3 b << c <<< d < > <> <- <= <# <1',
+    'trailing <',
+    'tom & jerry > "quotes" \'single\'',
+    'emoji 😀👩‍💻🏳️‍🌈 and CJK 漢字かなカナ한국어',
+    'line1\nline2\r\nline3\rline4',
+    '\ttabbed\tcontent\t',
+    '   leading and trailing spaces   ',
+    '',
+    'é café naïve — “quotes” – ‘x’ …',
+    'math: ∀x∈ℝ, x² ≥ 0; 10 > 9 < 11',
+  ])('%j', (input) => {
+    expect(sanitizeContent(input)).toBe(input);
+  });
+
+  it('strips C0 control characters except tab, LF and CR', () => {
+    expect(sanitizeContent('a\u0000b\u0001c\u0008d\u000be\u000cf\u001bg\u001fh')).toBe('abcdefgh');
+    expect(sanitizeContent('keep\t\n\r\n')).toBe('keep\t\n\r\n');
+    expect(sanitizeContent('del \u007f and nbsp \u00a0 kept')).toBe('del \u007f and nbsp \u00a0 kept');
+  });
+
+  it('does not trim', () => {
+    expect(sanitizeContent('  <b>x</b>  ')).toBe('  x  ');
+    expect(sanitizeContent('\n<script>x</script>\n')).toBe('\n\n');
+  });
+});
+
+describe('sanitizeContent: properties', () => {
+  const NUM_RUNS = 2000;
+
+  const htmlFragment = fc.constantFrom(
+    '<', '>', '/', '!', '?', '-', '--', '!--', '-->', '<!--', '</', '/>', '<!', '<?', ']]>', '<![CDATA[',
+    'script', 'SCRIPT', 'style', 'textarea', 'template', 'b', 'img', 'svg', 'p', 'br', 'iframe', 'title',
+    ' ', '=', '"', "'", '&amp;', '&lt;', '&', 'onerror', 'alert(1)', '\n', '\r\n', '\t', '\u0000', '\u001b',
+    '😀', '漢', 'x', '1',
+  );
+  const htmlSoup = fc.array(fc.oneof(htmlFragment, htmlFragment, fc.string({ maxLength: 3 })), { maxLength: 60 })
+    .map((parts) => parts.join(''));
+
+  const plainUnit = fc.oneof(
+    fc.constantFrom('&', '&amp;', '&lt;', '>', '\n', '\r\n', '\r', '\t', ' ', '"', "'", '😀', '👩‍💻', '漢字', 'é', '/', '!', '?'),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  ).filter((s) => !s.includes('<') && !STRIPPED_CONTROLS.test(s));
+  const plainText = fc.array(plainUnit, { maxLength: 80 }).map((parts) => parts.join(''));
+
+  const anyInput = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 120 }),
+    fc.string({ unit: 'grapheme', maxLength: 60 }),
+    htmlSoup,
+  );
+
+  it('leaves no markup, is idempotent and never adds characters', () => {
+    fc.assert(
+      fc.property(anyInput, (input) => {
+        const output = sanitizeContent(input);
+        expect(markupEvents(output)).toEqual([]);
+        expect(output).not.toMatch(MARKUP_START);
+        expect(output).not.toMatch(STRIPPED_CONTROLS);
+        expect(sanitizeContent(output)).toBe(output);
+        expect(isSubsequence(output, input)).toBe(true);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('returns plain text (no "<", no stripped controls) unchanged', () => {
+    fc.assert(
+      fc.property(plainText, (input) => {
+        expect(sanitizeContent(input)).toBe(input);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('sanitizeContent: performance', () => {
+  function medianMs(input: string, iterations = 50): number {
+    for (let i = 0; i < 5; i++) sanitizeContent(input);
+    const times: number[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const start = process.hrtime.bigint();
+      sanitizeContent(input);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  }
+
+  it.each<[string, string]>([
+    ['plain text', 'héllo 😀 a < b & c\n'.repeat(250)],
+    ['markup', '<p class="x">hi <b>there</b> <!-- c --></p>'.repeat(90)],
+    ['nested reassembly', `${'<'.repeat(2000)}${'b>'.repeat(1000)}`],
+    ['runs of <', `${'<'.repeat(3999)} `],
+  ])('4,000-char %s input is sanitised quickly', (_label, raw) => {
+    const input = raw.slice(0, 4000);
+    // Typical cost is far below 1 ms; the bound is loose so a busy CI machine does not flake.
+    expect(medianMs(input)).toBeLessThan(5);
+  });
+});
