@@ -70,19 +70,21 @@ export class MessageService {
       const replay = await this.findByClientMessageId(em, conversation.id, senderId, clientMessageId);
       if (replay) return replay;
     }
-    await this.rateLimiter.consume(senderId);
+    const idempotencyKey = clientMessageId ? `${conversation.id}:${clientMessageId}` : undefined;
+    const counted = await this.rateLimiter.consume(senderId, idempotencyKey);
+    const giveBack = () => (counted ? this.rateLimiter.refund(senderId, idempotencyKey) : Promise.resolve());
     let stored: Message | null;
     try {
       const content = this.checkContent(input.content, 'content');
       const metadata = checkMetadata(input.metadata);
       stored = await this.store(em, { conversation, type: MessageType.TEXT, senderId, content, metadata, clientMessageId });
     } catch (error) {
-      await this.rateLimiter.refund(senderId);
+      await giveBack();
       throw error;
     }
     if (!stored) {
-      // A concurrent retry with the same key won the race: answer its message, count nothing.
-      await this.rateLimiter.refund(senderId);
+      // A concurrent attempt with the same key stored it first: answer its message. The point
+      // stays taken: whichever attempt stored it, the key has counted exactly once.
       return (await this.findByClientMessageId(em, conversation.id, senderId, clientMessageId!))!;
     }
     return stored;

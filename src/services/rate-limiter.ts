@@ -1,27 +1,41 @@
-import type Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimited } from '../errors';
+
+const WINDOW_SECONDS = 3600;
 
 /**
  * Messages per user per hour, shared by every instance when Redis is configured. The window
  * starts with the user's first counted message (rate-limiter-flexible's fixed window per key).
- * Sends that fail after the check give their point back, so only stored messages count.
+ * Sends that fail after the check give their point back, so only stored messages count, and
+ * one idempotency key takes at most one point even when its retries race the first attempt.
  */
 export class MessageRateLimiter {
-  private constructor(private readonly limiter: RateLimiterAbstract) {}
+  private readonly localClaims = new Map<string, number>();
+
+  private constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly redis: Redis | undefined,
+    private readonly keyPrefix: string,
+  ) {}
 
   static create(pointsPerHour: number, redis?: Redis, keyPrefix = 'rl:messages'): MessageRateLimiter {
-    const options = { points: pointsPerHour, duration: 3600, keyPrefix };
-    return new MessageRateLimiter(
-      redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true }) : new RateLimiterMemory(options),
-    );
+    const options = { points: pointsPerHour, duration: WINDOW_SECONDS, keyPrefix };
+    const limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis, rejectIfRedisNotReady: true }) : new RateLimiterMemory(options);
+    return new MessageRateLimiter(limiter, redis, keyPrefix);
   }
 
-  /** Takes one point for `userId` or throws RATE_LIMITED with retryAfterSeconds. */
-  async consume(userId: string): Promise<void> {
+  /**
+   * Takes one point for `userId` or throws RATE_LIMITED with retryAfterSeconds. With an
+   * idempotency key, only the first attempt of that key takes a point; returns whether it did.
+   */
+  async consume(userId: string, idempotencyKey?: string): Promise<boolean> {
+    if (idempotencyKey && !(await this.claim(`${userId}:${idempotencyKey}`))) return false;
     try {
       await this.limiter.consume(userId, 1);
+      return true;
     } catch (error) {
+      if (idempotencyKey) await this.release(`${userId}:${idempotencyKey}`);
       if (error instanceof RateLimiterRes) {
         throw rateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
       }
@@ -30,11 +44,26 @@ export class MessageRateLimiter {
   }
 
   /** Gives back a point taken for a send that did not store a message. */
-  async refund(userId: string): Promise<void> {
+  async refund(userId: string, idempotencyKey?: string): Promise<void> {
+    if (idempotencyKey) await this.release(`${userId}:${idempotencyKey}`);
     await this.limiter.reward(userId, 1);
   }
 
-  async reset(userId: string): Promise<void> {
-    await this.limiter.delete(userId);
+  /** Marks an idempotency key as counted; false when an attempt with it already was. */
+  private async claim(key: string): Promise<boolean> {
+    if (this.redis) {
+      return (await this.redis.set(`${this.keyPrefix}:claim:${key}`, '1', 'EX', WINDOW_SECONDS, 'NX')) === 'OK';
+    }
+    const now = Date.now();
+    const expiresAt = this.localClaims.get(key);
+    if (expiresAt !== undefined && expiresAt > now) return false;
+    if (this.localClaims.size > 100_000) this.localClaims.clear();
+    this.localClaims.set(key, now + WINDOW_SECONDS * 1000);
+    return true;
+  }
+
+  private async release(key: string): Promise<void> {
+    if (this.redis) await this.redis.del(`${this.keyPrefix}:claim:${key}`);
+    else this.localClaims.delete(key);
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { execFileSync } from 'node:child_process';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
-import { recreateDatabase } from './test-database';
+import { dropStaleTestDatabases, recreateDatabase } from './test-database';
 
 /**
  * Once per `npm test`: a fresh database on the machine's PostgreSQL (DATABASE_URL) or, when it
@@ -17,7 +17,10 @@ export default async function globalSetup(): Promise<void> {
     server = embedded.url;
   }
   process.env.TEST_SERVER_DATABASE_URL = server;
-  const url = await recreateDatabase(server, 'messaging_jest');
+  // One database per run, so that parallel runs (two checkouts, a helper) never collide.
+  await dropStaleTestDatabases(server);
+  const url = await recreateDatabase(server, `messaging_jest_${process.pid}`);
+  process.env.TEST_DATABASE_NAME = `messaging_jest_${process.pid}`;
   // In a child process: MikroORM's metadata must not be created in Jest's outer realm.
   execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/migrate.ts', 'up'], {
     cwd: path.resolve(__dirname, '../..'),

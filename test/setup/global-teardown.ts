@@ -1,5 +1,10 @@
-/** Stops the embedded PostgreSQL that global-setup started, if any. */
+import { dropDatabase } from './test-database';
+
+/** Drops this run's database and stops the embedded PostgreSQL that global-setup started, if any. */
 export default async function globalTeardown(): Promise<void> {
+  const server = process.env.TEST_SERVER_DATABASE_URL;
+  const database = process.env.TEST_DATABASE_NAME;
+  if (server && database) await dropDatabase(server, database);
   const embedded = (globalThis as Record<string, unknown>).__EMBEDDED_PG__ as { stop(): Promise<void> } | undefined;
   await embedded?.stop();
 }

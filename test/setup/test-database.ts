@@ -26,3 +26,37 @@ export async function recreateDatabase(url: string, database: string): Promise<s
   }
   return withDatabase(url, database);
 }
+
+/** Drops the databases of earlier runs whose process is gone (a killed run leaves its database). */
+export async function dropStaleTestDatabases(url: string): Promise<void> {
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'messaging_jest_%'`);
+    for (const { datname } of rows) {
+      const pid = Number(datname.slice('messaging_jest_'.length));
+      if (Number.isInteger(pid) && !isAlive(pid)) await admin.query(`drop database if exists "${datname}" with (force)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(url: string, database: string): Promise<void> {
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${database}" with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
