@@ -48,11 +48,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     includeStacktraceInErrorResponses: !config.isProduction,
     hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
+    // main.ts owns the signals and stops every part in order; Apollo must not re-raise them.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     validationRules: abuseLimitRules(),
     formatError: createErrorFormatter(logger, config.isProduction),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(deps.metrics, logger),
     ],

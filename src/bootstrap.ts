@@ -42,17 +42,21 @@ export interface StartOptions {
  */
 export async function startService(config: Config, options: StartOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: { name: string; run: () => Promise<void> }[] = [];
+  const onStop = (name: string, run: () => Promise<void>) => cleanups.push({ name, run });
   const stopAll = async () => {
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
+    for (const { name, run } of cleanups.reverse()) {
+      const started = Date.now();
+      await run().catch((err: unknown) => logger.error({ err, step: name }, 'error during shutdown'));
+      logger.debug({ step: name, ms: Date.now() - started }, 'shutdown step done');
     }
+    cleanups.length = 0;
   };
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       const embedded: EmbeddedPostgres = await startEmbeddedPostgres(config.dataDir, logger);
-      cleanups.push(() => embedded.stop());
+      onStop('embedded PostgreSQL', () => embedded.stop());
       databaseUrl = embedded.url;
     }
 
@@ -60,7 +64,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const tokenVerifier = await TokenVerifier.create({ ...config.jwt, secret: jwtSecret });
 
     const orm = await initORM(databaseUrl, { migrate: config.migrateOnStart });
-    cleanups.push(() => orm.close());
+    onStop('database pool', () => orm.close());
 
     const metrics = createMetrics({
       countActiveConversations: async () => {
@@ -71,24 +75,24 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const stopObserving = onQuery((_sql, tookMs) => {
       if (tookMs !== undefined) metrics.dbQueryDuration.observe(tookMs / 1000);
     });
-    cleanups.push(async () => void stopObserving());
+    onStop('query metrics', async () => void stopObserving());
 
     const pubsub = createPubSub(config.redisUrl, logger);
-    cleanups.push(() => pubsub.close());
+    onStop('pub/sub', () => pubsub.close());
 
     let rateLimitRedis: Redis | undefined;
     if (config.redisUrl) {
       rateLimitRedis = createRedisConnection(config.redisUrl, { name: 'messaging:rate-limit', logger });
       const redis = rateLimitRedis;
-      cleanups.push(() => closeRedisConnection(redis));
+      onStop('rate-limit Redis', () => closeRedisConnection(redis));
     }
     const rateLimiter = MessageRateLimiter.create(config.messages.rateLimitPerHour, rateLimitRedis);
     const presence: PresenceTracker = new OfflinePresence();
-    cleanups.push(() => presence.close());
+    onStop('presence', () => presence.close());
 
     const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier });
     const port = await app.listen(options.port ?? config.port, options.host);
-    cleanups.push(() => app.close());
+    onStop('HTTP server', () => app.close());
 
     return { app, port, config, logger, metrics, orm, pubsub, jwtSecret, databaseUrl, stop: stopAll };
   } catch (error) {
