@@ -32,7 +32,7 @@ function start(who: Actor, participantId: string, jobApplicationId?: string) {
 
 async function auditRows(conversationId: string): Promise<string[]> {
   const rows = await server.service.orm.em.fork().execute(`select action from audit_log where entity_id = ? order by id`, [conversationId]);
-  return rows.map((row: { action: string }) => row.action);
+  return rows.map((row) => String(row.action));
 }
 
 describe('startConversation', () => {

@@ -40,7 +40,8 @@ export class TestServer {
     return this.raw({ query: print(document), variables }, token);
   }
 
-  async raw(body: unknown, token?: string | null, headers: Record<string, string> = {}): Promise<GraphQLResponse<never> & Record<string, never>> {
+  /** Posts any body (JSON or a raw string) and answers the status with the parsed JSON. */
+  async raw(body: unknown, token?: string | null, headers: Record<string, string> = {}): Promise<GraphQLResponse<never>> {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: {
@@ -50,8 +51,8 @@ export class TestServer {
       },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const json = (await response.json()) as Record<string, never>;
-    return { status: response.status, ...json };
+    const json = (await response.json()) as Omit<GraphQLResponse<never>, 'status'>;
+    return { ...json, status: response.status };
   }
 
   stop(): Promise<void> {
