@@ -61,8 +61,8 @@ export class TokenVerifier {
     return {
       kind: 'user',
       id: sub.toLowerCase(),
-      name: typeof payload.name === 'string' ? payload.name.slice(0, 200) : undefined,
-      picture: typeof payload.picture === 'string' ? payload.picture.slice(0, 2000) : undefined,
+      name: typeof payload.name === 'string' ? claimText(payload.name, 200) : undefined,
+      picture: typeof payload.picture === 'string' ? claimText(payload.picture, 2000) : undefined,
       expiresAt,
     };
   }
@@ -71,4 +71,11 @@ export class TokenVerifier {
 async function detectAlgorithm(pem: string): Promise<string> {
   const { createPublicKey } = await import('node:crypto');
   return createPublicKey(pem).asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+}
+
+/** A display claim as one line of text (no control characters), at most `max` characters. */
+function claimText(value: string, max: number): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max);
+  return cleaned.length > 0 ? cleaned : undefined;
 }

@@ -45,6 +45,34 @@ export function createMetrics(sources: MetricsSources = {}) {
       help: 'markRead calls that newly marked at least one message',
       registers: [registry],
     }),
+    openSockets: new client.Gauge({
+      name: 'ws_open_sockets',
+      help: 'Open graphql-ws sockets (authenticated or not yet)',
+      registers: [registry],
+    }),
+    activeSubscriptions: new client.Gauge({
+      name: 'ws_active_subscriptions',
+      help: 'Running subscriptions by root field',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    deliveryLatency: new client.Histogram({
+      name: 'message_delivery_latency_seconds',
+      help: 'From the commit of a message to its write on a subscriber socket (live events only)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    slowConsumerDisconnects: new client.Counter({
+      name: 'ws_slow_consumer_disconnects_total',
+      help: 'Sockets closed with 4008 because they could not keep up',
+      registers: [registry],
+    }),
+    pubsubReconnects: new client.Counter({
+      name: 'pubsub_reconnects_total',
+      help: 'Reconnects of the Redis pub/sub connections, by role',
+      labelNames: ['role'] as const,
+      registers: [registry],
+    }),
     activeConversations: new client.Gauge({
       name: 'active_conversations',
       help: 'Conversations with status ACTIVE (refreshed when scraped)',

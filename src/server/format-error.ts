@@ -33,7 +33,8 @@ export function createErrorFormatter(logger: Logger, isProduction: boolean) {
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
     return {
-      message: isProduction ? 'Internal server error' : formatted.message,
+      // Never the driver's message: it carries SQL and parameters (message bodies).
+      message: isProduction || isDriverError(original) ? 'Internal server error' : formatted.message,
       locations: formatted.locations,
       path: formatted.path,
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
@@ -45,4 +46,8 @@ function withoutStack(formatted: GraphQLFormattedError, isProduction: boolean): 
   if (!isProduction || !formatted.extensions) return formatted;
   const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
   return { ...formatted, extensions };
+}
+
+function isDriverError(error: unknown): boolean {
+  return error instanceof Error && (typeof (error as { code?: unknown }).code === 'string' || /DriverException|QueryFailed/.test(error.name));
 }

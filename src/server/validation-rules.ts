@@ -2,7 +2,7 @@ import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import type { ValidationRule } from 'graphql';
+import type { GraphQLError, ValidationContext, ValidationRule } from 'graphql';
 import { LIMITS } from '../config';
 
 /**
@@ -11,8 +11,11 @@ import { LIMITS } from '../config';
  * Limit values live in config.ts (LIMITS).
  */
 export function abuseLimitRules(): ValidationRule[] {
-  // Not propagated: a rejected operation stops at validation with one clear error.
-  const common = { propagateOnRejection: false, exposeLimits: true };
+  // Not thrown (a throw escapes graphql's validate()): reported as a validation error instead,
+  // so that a rejected operation stops at validation with one clear error. Without onReject,
+  // propagateOnRejection: false would make every limit a no-op.
+  const reject = (context: ValidationContext | null, error: GraphQLError) => context?.reportError(error);
+  const common = { propagateOnRejection: false, exposeLimits: true, onReject: [reject] };
   return [
     maxDepthRule({ ...common, n: LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesRule({ ...common, n: LIMITS.maxAliases }),

@@ -8,7 +8,7 @@ import type { Conversation } from '../schema/conversation/conversation.entity';
 import type { Message } from '../schema/message/message.entity';
 import type { ConversationService } from './conversation.service';
 import type { EventPublisher } from './event-publisher';
-import { checkPageSize, decodeCursor, encodeCursor, type PageArgs, type PageInfoData } from './pagination';
+import { checkPageSize, decodeSequenceCursor, encodeCursor, type PageArgs, type PageInfoData } from './pagination';
 import type { MessageRateLimiter } from './rate-limiter';
 import { MESSAGE_COLUMNS, otherParticipantId, participantIds, toMessage, type Row } from './rows';
 import { sanitizeContent } from './sanitize';
@@ -46,8 +46,6 @@ interface NewMessage {
   clientMessageId: string | null;
 }
 
-/** Raised inside the send transaction to roll it back when a concurrent retry stored the message first. */
-class AlreadyStored extends Error {}
 
 /** Messages: sending (idempotent, rate limited, gapless), history pages and read receipts. */
 export class MessageService {
@@ -115,54 +113,35 @@ export class MessageService {
    * after commit. Returns null when the idempotency key was taken meanwhile.
    */
   async store(em: EntityManager, message: NewMessage, inTransaction?: (tx: EntityManager, stored: Message) => Promise<void>): Promise<Message | null> {
-    const id = randomUUID();
-    let previousStatus: ConversationStatus;
-    let stored: Message;
+    const append = async (tx: EntityManager) => {
+      // One statement (see the append_message migration): lock, next sequence, insert.
+      const [row]: Row[] = await tx.execute('select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)', [
+        randomUUID(),
+        message.conversation.id,
+        message.type,
+        message.senderId,
+        message.content,
+        JSON.stringify(message.metadata),
+        message.clientMessageId,
+      ]);
+      const { previous_status: previousStatus, ...columns } = row;
+      const stored = toMessage(tx, columns);
+      if (inTransaction) await inTransaction(tx, stored);
+      return { stored, previousStatus: previousStatus as ConversationStatus };
+    };
+    let result: { stored: Message; previousStatus: ConversationStatus };
     try {
-      stored = await em.transactional(async (tx) => {
-        // created_at never goes backwards within a conversation, whatever the clocks did.
-        const [bumped]: Row[] = await tx.execute(
-          `with previous as (select status from conversations where id = ? for update)
-           update conversations set
-             last_sequence = last_sequence + 1,
-             last_message_at = greatest(clock_timestamp(), coalesce(last_message_at, '-infinity')),
-             updated_at = now(), status = 'ACTIVE', archived_at = null, archived_by_id = null
-           where id = ?
-           returning last_sequence, last_message_at, (select status from previous) as previous_status`,
-          [message.conversation.id, message.conversation.id],
-        );
-        previousStatus = bumped.previous_status as ConversationStatus;
-        const inserted: Row[] = await tx.execute(
-          `insert into messages (id, conversation_id, sequence, type, sender_id, content, metadata, client_message_id, created_at, delivered_at)
-           values (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)
-           on conflict (conversation_id, sender_id, client_message_id) where client_message_id is not null do nothing
-           returning ${MESSAGE_COLUMNS}`,
-          [
-            id,
-            message.conversation.id,
-            bumped.last_sequence,
-            message.type,
-            message.senderId,
-            message.content,
-            JSON.stringify(message.metadata),
-            message.clientMessageId,
-            bumped.last_message_at,
-            bumped.last_message_at,
-          ],
-        );
-        if (inserted.length === 0) throw new AlreadyStored();
-        const row = toMessage(tx, inserted[0]);
-        if (inTransaction) await inTransaction(tx, row);
-        return row;
-      });
+      // Without follow-up writes the statement is its own transaction: one round trip.
+      result = inTransaction ? await em.transactional(append) : await append(em);
     } catch (error) {
-      if (error instanceof AlreadyStored) return null;
+      if (isUniqueViolation(error)) return null;
       throw error;
     }
+    const { stored, previousStatus } = result;
     this.metrics.messagesSent.inc({ type: message.type });
     const participants = participantIds(message.conversation);
     await this.events.messageSent(stored, participants);
-    if (previousStatus! !== ConversationStatus.ACTIVE) {
+    if (previousStatus !== ConversationStatus.ACTIVE) {
       await this.events.conversationChanged(ConversationEventKind.UNARCHIVED, message.conversation.id, participants);
     }
     return stored;
@@ -185,8 +164,8 @@ export class MessageService {
     let last = checkPageSize(args.last, 'last');
     if (first !== undefined && last !== undefined) throw badInput('Give first or last, not both', 'last');
     if (first === undefined && last === undefined) last = LIMITS.defaultMessagePageSize;
-    const after = args.after ? (decodeCursor(args.after, ['number'])[0] as number) : 0;
-    const before = args.before ? (decodeCursor(args.before, ['number'])[0] as number) : conversation.lastSequence + 1;
+    const after = args.after ? decodeSequenceCursor(args.after) : 0;
+    const before = args.before ? decodeSequenceCursor(args.before) : conversation.lastSequence + 1;
     const forward = first !== undefined;
     const limit = forward ? first! : last!;
     const rows: Row[] =
@@ -198,7 +177,8 @@ export class MessageService {
              order by sequence ${forward ? 'asc' : 'desc'} limit ?`,
             [conversation.id, after, before, limit + 1],
           );
-    const more = rows.length > limit;
+    // With a limit of 0 nothing is read: the window (after, before) ∩ [1, lastSequence] is known.
+    const more = limit === 0 ? Math.min(before - 1, conversation.lastSequence) > after : rows.length > limit;
     const nodes = rows.slice(0, limit).map((row) => toMessage(em, row));
     if (!forward) nodes.reverse();
     const edges = nodes.map((node) => ({ cursor: encodeCursor([node.sequence]), node }));
@@ -271,4 +251,9 @@ function checkMetadata(value: Record<string, unknown> | null | undefined): Recor
     throw badInput(`metadata must be at most ${METADATA_MAX_BYTES} bytes of JSON`, 'metadata');
   }
   return value;
+}
+
+/** append_message raises unique_violation when the idempotency key was used meanwhile. */
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
 }

@@ -15,8 +15,11 @@ export interface UpsertUserInput {
 
 /** Users: just-in-time provisioning from token claims, and upserts by trusted backends. */
 export class UserService {
-  /** Claims written recently, so that a burst of requests costs one write, not one per request. */
-  private readonly provisioned = new Map<string, number>();
+  /**
+   * The claims last written per user and when, so that a burst of requests costs one write,
+   * not one per request. Keyed by user: a name that changes back is written again.
+   */
+  private readonly provisioned = new Map<string, { claims: string; at: number }>();
 
   constructor(private readonly deps: Pick<ServiceDeps, 'orm'>) {}
 
@@ -25,9 +28,9 @@ export class UserService {
    * are absent keep the stored values.
    */
   async provision(viewer: UserViewer): Promise<void> {
-    const key = `${viewer.id}|${viewer.name ?? ''}|${viewer.picture ?? ''}`;
-    const seenAt = this.provisioned.get(key);
-    if (seenAt !== undefined && Date.now() - seenAt < PROVISION_CACHE_TTL_MS) return;
+    const claims = `${viewer.name ?? ''}|${viewer.picture ?? ''}`;
+    const last = this.provisioned.get(viewer.id);
+    if (last && last.claims === claims && Date.now() - last.at < PROVISION_CACHE_TTL_MS) return;
     await this.deps.orm.em.fork().execute(
       `insert into users (id, display_name, avatar_url) values (?, ?, ?)
        on conflict (id) do update set
@@ -39,7 +42,7 @@ export class UserService {
       [viewer.id, viewer.name ?? null, viewer.picture ?? null],
     );
     if (this.provisioned.size >= PROVISION_CACHE_SIZE) this.provisioned.clear();
-    this.provisioned.set(key, Date.now());
+    this.provisioned.set(viewer.id, { claims, at: Date.now() });
   }
 
   /** Service role: creates or updates a user. An absent field keeps its value; null clears it. */
@@ -47,6 +50,8 @@ export class UserService {
     if (!isUuid(input.id)) throw badInput('id must be a UUID', 'id');
     checkOptionalText(input.displayName, 200, 'displayName');
     checkOptionalText(input.avatarUrl, 2000, 'avatarUrl');
+    const displayName = input.displayName == null ? input.displayName : stripControlCharacters(input.displayName);
+    const avatarUrl = input.avatarUrl == null ? input.avatarUrl : stripControlCharacters(input.avatarUrl);
     const rows = await em.execute(
       `insert into users (id, display_name, avatar_url) values (?, ?, ?)
        on conflict (id) do update set
@@ -56,8 +61,8 @@ export class UserService {
        returning *`,
       [
         input.id.toLowerCase(),
-        input.displayName ?? null,
-        input.avatarUrl ?? null,
+        displayName ?? null,
+        avatarUrl ?? null,
         input.displayName !== undefined,
         input.avatarUrl !== undefined,
       ],
@@ -75,4 +80,10 @@ function checkOptionalText(value: string | null | undefined, max: number, field:
   if (value !== null && value !== undefined && value.length > max) {
     throw badInput(`${field} must be at most ${max} characters`, field);
   }
+}
+
+/** Names and URLs are one line of text: control characters (NUL breaks PostgreSQL text) go. */
+export function stripControlCharacters(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f]/g, '');
 }
