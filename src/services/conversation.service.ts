@@ -7,7 +7,7 @@ import { ConversationEventKind, ConversationStatus } from '../schema/common/enum
 import type { Conversation } from '../schema/conversation/conversation.entity';
 import { recordAudit } from './audit.service';
 import type { EventPublisher } from './event-publisher';
-import { checkPageSize, decodeCursor, encodeCursor, type PageInfoData } from './pagination';
+import { checkPageSize, decodeActivityCursor, encodeCursor, type PageInfoData } from './pagination';
 import { CONVERSATION_COLUMNS, participantIds, toConversation, type Row } from './rows';
 
 export interface ConversationPage {
@@ -115,7 +115,7 @@ export class ConversationService {
     let afterSql = '';
     const afterParams: unknown[] = [];
     if (after) {
-      const [activity, id] = decodeCursor(after, ['string', 'string']) as [string, string];
+      const [activity, id] = decodeActivityCursor(after);
       afterSql = 'and (activity_at, id) < (?::timestamptz, ?::uuid)';
       afterParams.push(activity, id);
     }

@@ -1,3 +1,4 @@
+import { isUuid } from '../auth/viewer';
 import { badInput } from '../errors';
 import { LIMITS } from '../config';
 
@@ -19,6 +20,39 @@ export function decodeCursor(cursor: string, shape: ('string' | 'number')[]): (s
     // fall through to the error below
   }
   throw badInput('The cursor is not valid', 'cursor');
+}
+
+/** Largest PostgreSQL `integer`: a bigger sequence would fail in SQL instead of as bad input. */
+const MAX_SEQUENCE = 2_147_483_647;
+
+/** A message cursor: the sequence of a message, a non-negative integer. */
+export function decodeSequenceCursor(cursor: string): number {
+  const [sequence] = decodeCursor(cursor, ['number']) as [number];
+  if (!Number.isInteger(sequence) || sequence < 0 || sequence > MAX_SEQUENCE) throw badInput('The cursor is not valid', 'cursor');
+  return sequence;
+}
+
+/** `timestamptz::text` as PostgreSQL prints it with DateStyle ISO, e.g. `2025-05-05 10:00:00.000002+00`. */
+const TIMESTAMP_TEXT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::[0-5]\d){0,2}$/;
+
+/**
+ * A conversation cursor: [activityAt as PostgreSQL text, id]. Checked here, so that a forged
+ * or damaged cursor is BAD_USER_INPUT rather than a failing SQL cast.
+ */
+export function decodeActivityCursor(cursor: string): [string, string] {
+  const [activity, id] = decodeCursor(cursor, ['string', 'string']) as [string, string];
+  if (!isUuid(id) || !isTimestampText(activity)) throw badInput('The cursor is not valid', 'cursor');
+  return [activity, id.toLowerCase()];
+}
+
+function isTimestampText(value: string): boolean {
+  const match = TIMESTAMP_TEXT.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, offsetHours] = match.slice(1).map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  const realDay = year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return realDay && hour < 24 && minute < 60 && second < 60 && offsetHours <= 15;
 }
 
 export interface PageArgs {
