@@ -8,11 +8,12 @@ import { initORM, onQuery, type Orm } from './db/orm';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
 import { createPubSub } from './realtime/create-pubsub';
-import { OfflinePresence } from './realtime/offline-presence';
-import type { PresenceTracker } from './realtime/presence';
+import { createPresenceTracker } from './realtime/create-presence';
 import type { PubSub } from './realtime/pubsub';
 import { closeRedisConnection, createRedisConnection } from './realtime/redis-connection';
+import { presenceListener } from './services/presence.service';
 import { MessageRateLimiter } from './services/rate-limiter';
+import { closeObjectStorage, createObjectStorage } from './storage/create-storage';
 
 /** A running instance of the service and everything it opened, closed in reverse by `stop()`. */
 export interface RunningService {
@@ -67,17 +68,21 @@ export async function startService(config: Config, options: StartOptions = {}): 
     onStop('database pool', () => orm.close());
 
     const metrics = createMetrics({
-      countActiveConversations: async () => {
+      // A full count: taken at most once a minute, however often /metrics is scraped.
+      countActiveConversations: cachedFor(60_000, async () => {
         const [row] = await orm.em.getConnection().execute(`select count(*) as n from conversations where status = 'ACTIVE'`);
         return Number(row.n);
-      },
+      }),
     });
     const stopObserving = onQuery((_sql, tookMs) => {
       if (tookMs !== undefined) metrics.dbQueryDuration.observe(tookMs / 1000);
     });
     onStop('query metrics', async () => void stopObserving());
 
-    const pubsub = createPubSub(config.redisUrl, logger);
+    const pubsub = createPubSub(config.redisUrl, logger, {
+      channelPrefix: config.realtime.redisPrefix,
+      onReconnect: (role) => metrics.pubsubReconnects.inc({ role }),
+    });
     onStop('pub/sub', () => pubsub.close());
 
     let rateLimitRedis: Redis | undefined;
@@ -87,11 +92,23 @@ export async function startService(config: Config, options: StartOptions = {}): 
       onStop('rate-limit Redis', () => closeRedisConnection(redis));
     }
     const rateLimiter = MessageRateLimiter.create(config.messages.rateLimitPerHour, rateLimitRedis);
-    const presence: PresenceTracker = new OfflinePresence();
+    // Closed after the HTTP server (stop runs in reverse), so sockets disconnect first.
+    const presence = await createPresenceTracker({
+      redisUrl: config.redisUrl,
+      keyPrefix: config.realtime.redisPrefix,
+      logger,
+      ...config.realtime.presence,
+      onChange: presenceListener({ orm, pubsub, logger }),
+    });
     onStop('presence', () => presence.close());
 
-    const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier });
+    let boundPort = options.port ?? config.port;
+    const storage = await createObjectStorage(config, { boundPort: () => boundPort });
+    onStop('object storage', async () => closeObjectStorage(storage));
+
+    const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier, storage });
     const port = await app.listen(options.port ?? config.port, options.host);
+    boundPort = port;
     onStop('HTTP server', () => app.close());
 
     return { app, port, config, logger, metrics, orm, pubsub, jwtSecret, databaseUrl, stop: stopAll };
@@ -99,4 +116,13 @@ export async function startService(config: Config, options: StartOptions = {}): 
     await stopAll();
     throw error;
   }
+}
+
+/** Wraps an async value so that it is computed at most once per `ttlMs`. */
+function cachedFor<T>(ttlMs: number, compute: () => Promise<T>): () => Promise<T> {
+  let value: { at: number; promise: Promise<T> } | undefined;
+  return () => {
+    if (!value || Date.now() - value.at > ttlMs) value = { at: Date.now(), promise: compute().catch((error) => ((value = undefined), Promise.reject(error))) };
+    return value.promise;
+  };
 }

@@ -192,28 +192,3 @@ describe('sanitizeContent: properties', () => {
     );
   });
 });
-
-describe('sanitizeContent: performance', () => {
-  function medianMs(input: string, iterations = 50): number {
-    for (let i = 0; i < 5; i++) sanitizeContent(input);
-    const times: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      const start = process.hrtime.bigint();
-      sanitizeContent(input);
-      times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)];
-  }
-
-  it.each<[string, string]>([
-    ['plain text', 'héllo 😀 a < b & c\n'.repeat(250)],
-    ['markup', '<p class="x">hi <b>there</b> <!-- c --></p>'.repeat(90)],
-    ['nested reassembly', `${'<'.repeat(2000)}${'b>'.repeat(1000)}`],
-    ['runs of <', `${'<'.repeat(3999)} `],
-  ])('4,000-char %s input is sanitised quickly', (_label, raw) => {
-    const input = raw.slice(0, 4000);
-    // Typical cost is far below 1 ms; the bound is loose so a busy CI machine does not flake.
-    expect(medianMs(input)).toBeLessThan(5);
-  });
-});

@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import { DomainError, ErrorCode } from '../errors';
+import { VerifiedTokenCache } from './verified-token-cache';
 import { isUuid, type Viewer } from './viewer';
 
 export interface TokenKeys {
@@ -18,6 +19,8 @@ const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
  * key type, so `alg: none` and algorithm confusion never pass.
  */
 export class TokenVerifier {
+  private readonly cache = new VerifiedTokenCache();
+
   private constructor(
     private readonly key: KeyObject,
     private readonly algorithms: string[],
@@ -42,6 +45,14 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Viewer> {
+    const cached = this.cache.get(token);
+    if (cached) return cached;
+    const viewer = await this.verifyUncached(token);
+    this.cache.set(token, viewer);
+    return viewer;
+  }
+
+  private async verifyUncached(token: string): Promise<Viewer> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.key, {

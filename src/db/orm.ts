@@ -23,6 +23,7 @@ class ObservedLogger extends DefaultLogger {
   }
 }
 
+/** The project root from TypeScript sources, or dist/ when compiled: migrations sit beside src/ in both. */
 const projectRoot = path.resolve(__dirname, '..', '..');
 /** Running from TypeScript sources (ts-node, Jest) or from the compiled dist/. */
 const runningTs = __filename.endsWith('.ts');
@@ -38,7 +39,7 @@ export function ormOptions(clientUrl: string, overrides: Partial<Options> = {}):
     extensions: [Migrator],
     migrations: {
       tableName: 'mikro_orm_migrations',
-      path: path.join(projectRoot, runningTs ? 'migrations' : 'dist/migrations'),
+      path: path.join(projectRoot, 'migrations'),
       glob: runningTs ? '!(*.d).ts' : '!(*.d).js',
       transactional: true,
       allOrNothing: true,

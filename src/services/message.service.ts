@@ -37,7 +37,7 @@ const METADATA_MAX_BYTES = 4096;
 const MARK_READ_MAX_IDS = 100;
 
 /** What a new message is made of, once checked. */
-interface NewMessage {
+export interface NewMessage {
   conversation: Conversation;
   type: MessageType;
   senderId: string | null;
@@ -204,7 +204,9 @@ export class MessageService {
     const senderId = otherParticipantId(conversation, viewerId);
     let filter = '';
     const params: unknown[] = [conversation.id, senderId];
-    if (input.messageIds && input.messageIds.length > 0) {
+    if (input.messageIds) {
+      // An explicit list marks exactly those messages: an empty one marks nothing.
+      if (input.messageIds.length === 0) return { conversation, messageIds: [] };
       if (input.messageIds.length > MARK_READ_MAX_IDS) throw badInput(`At most ${MARK_READ_MAX_IDS} messageIds`, 'messageIds');
       if (!input.messageIds.every(isUuid)) throw badInput('messageIds must be message ids', 'messageIds');
       filter = 'and id = any(?::uuid[])';
@@ -237,7 +239,8 @@ export class MessageService {
   }
 }
 
-function checkClientMessageId(value: string | null | undefined): string | null {
+/** Checks an idempotency key: null when absent, BAD_USER_INPUT when empty or too long. */
+export function checkClientMessageId(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
   if (value.length < 1 || value.length > CLIENT_MESSAGE_ID_MAX) {
     throw badInput(`clientMessageId must be 1 to ${CLIENT_MESSAGE_ID_MAX} characters`, 'clientMessageId');

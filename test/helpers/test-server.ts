@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import pino from 'pino';
 import { signDevToken } from '../../src/auth/token-issuer';
 import { startService, type RunningService } from '../../src/bootstrap';
 import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/observability/logger';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -71,7 +71,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     DATA_DIR: `/tmp/messaging-test-${process.pid}`,
     ...env,
   });
-  const service = await startService(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), port: 0, host: '127.0.0.1' });
+  const service = await startService(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), port: 0, host: '127.0.0.1' });
   return new TestServer(service);
 }
 

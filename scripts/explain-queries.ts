@@ -1,0 +1,1038 @@
+/**
+ * Checks that every SQL statement the API runs is served by an index: seeds a scratch database
+ * with a realistic data set (20,000 users, ~100,000 conversations, 1,000,000 messages), runs
+ * EXPLAIN (ANALYZE, BUFFERS) for each statement with realistic parameters and writes the plans
+ * to docs/query-plans.md.
+ *
+ *   node -r ts-node/register/transpile-only scripts/explain-queries.ts [--keep]
+ *
+ * DATABASE_URL names the server (default postgresql://postgres@127.0.0.1:5432/test). The script
+ * drops and creates the scratch database `messaging_explain` there, applies the migrations with
+ * scripts/migrate.ts and drops the database at the end (unless --keep). Exits 1 when a
+ * statement reads messages or conversations with a sequential scan.
+ *
+ * The SQL below is copied from the services, loaders and bootstrap (and the MikroORM `em.find`
+ * calls as MikroORM 6 renders them): keep it in step when a query changes.
+ */
+import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { LIMITS } from '../src/config';
+import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS } from '../src/services/rows';
+
+const ROOT = path.resolve(__dirname, '..');
+const REPORT = path.join(ROOT, 'docs', 'query-plans.md');
+const SCRATCH_DB = 'messaging_explain';
+const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/test';
+/** Tables whose sequential scan fails the check: they grow with the traffic. */
+const BIG_TABLES = ['messages', 'conversations'];
+
+type Row = Record<string, unknown>;
+
+interface QuerySpec {
+  /** Where the statement comes from, e.g. `ConversationService.list`. */
+  source: string;
+  /** What this run shows: the case and its parameters. */
+  title: string;
+  /** As the API sends it, with `?` placeholders (MikroORM / knex style). */
+  sql: string;
+  params: unknown[];
+  /** Writes run inside BEGIN ... ROLLBACK. */
+  write?: boolean;
+  /** Calls a PL/pgSQL function: its statements' plans are captured with auto_explain. */
+  nested?: boolean;
+  /** An index that would serve the statement: explained in a rolled-back transaction when it scans. */
+  proposal?: { table: string; sql: string };
+  note?: string;
+}
+
+interface Explained extends QuerySpec {
+  plan: string;
+  executionMs: number;
+  planningMs: number;
+  rows: number;
+  indexes: string[];
+  seqScans: string[];
+  verdict: 'index' | 'seq scan' | 'no read';
+  /** The plan with `proposal` created, when the statement scans. */
+  proposedPlan?: string;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[explain] ${message}\n`);
+}
+
+/** `?` placeholders to `$1, $2, ...` (no statement here has a `?` inside a literal). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => '?').join(', ');
+}
+
+/** Strips the common indentation of a template literal, and blank edges. */
+function dedent(text: string): string {
+  const lines = text.replace(/^\n+|\s+$/g, '').split('\n');
+  const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
+  return lines.map((l) => l.slice(indent)).join('\n');
+}
+
+function pgArray(values: unknown[]): string {
+  return `{${values.join(',')}}`;
+}
+
+function scratchUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${SCRATCH_DB}`;
+  return url.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding: set-based SQL, one session (the seed_* temp tables live in it).
+// ---------------------------------------------------------------------------------------------
+
+const LOREM =
+  'Hello! Thanks for applying to the job. Are you available on Monday morning to discuss the details, ' +
+  'the schedule and the rate? Looking forward to working with you on this project.';
+
+const SEED_STEPS: [string, string][] = [
+  ['users (20,000)', `
+    create temp table seed_users as select n, gen_random_uuid() as id from generate_series(0, 19999) n;
+    create unique index on seed_users (n);
+    insert into users (id, display_name, avatar_url, last_seen_at, created_at, updated_at)
+    select id, 'User ' || n,
+           case when n % 3 = 0 then 'https://cdn.example.com/avatars/' || n || '.jpg' end,
+           now() - (n % 720) * interval '1 hour', now() - interval '400 days' + n * interval '15 minutes', now()
+    from seed_users;`],
+
+  // Every user talks to 10 others (pairs n, n + 7k); user 0 is a heavy user with 3,200 more
+  // conversations (200 of them a second one with the same person, about another job application).
+  ['conversations (~103,000)', `
+    create temp table seed_conversations as
+    select p.*, gen_random_uuid() as id, least(ux.id, uy.id) as a, greatest(ux.id, uy.id) as b, ux.id as x_id,
+           null::text as job_application_id, null::conversation_status as status, null::timestamptz as created_at,
+           0 as n_messages
+    from (
+      select pairs.*, random() as r_status, random() as r_job, random() as r_unread, random() as r_created,
+             random() as r_empty, random() as r_count
+      from (
+        select u.n as x, (u.n + k * 7) % 20000 as y, false as heavy_job
+        from generate_series(0, 19999) u(n), generate_series(1, 5) k
+        union all select 0, y, false from generate_series(100, 3099) y
+        union all select 0, y, true from generate_series(100, 299) y
+      ) pairs
+    ) p
+    join seed_users ux on ux.n = p.x
+    join seed_users uy on uy.n = p.y;
+
+    update seed_conversations set
+      job_application_id = case when heavy_job then 'job-application-h' || y
+                                when x = 0 and y >= 100 then null
+                                when r_job < 0.3 then 'job-application-' || x || '-' || y end,
+      status = (case when r_status < 0.75 then 'ACTIVE' when r_status < 0.95 then 'ARCHIVED' else 'AUTO_ARCHIVED' end)::conversation_status,
+      created_at = now() - r_created * interval '365 days',
+      -- ~3% empty, else 1..28 messages skewed towards few; the longest conversation takes the rest.
+      n_messages = case when r_empty < 0.03 then 0 else 1 + floor(power(r_count, 2) * 27)::int end;
+    -- The longest conversation: the heavy user and user 100, ACTIVE, 2% unread at its end.
+    update seed_conversations set n_messages = 0, status = 'ACTIVE', r_unread = 0.1
+    where x = 0 and y = 100 and not heavy_job;
+    update seed_conversations set n_messages = 1000000 - (select sum(n_messages) from seed_conversations)
+    where x = 0 and y = 100 and not heavy_job;
+
+    create temp table seed_ordered as select * from seed_conversations order by id;
+
+    insert into conversations (id, participant_a_id, participant_b_id, job_application_id, status, created_at, updated_at,
+                               last_message_at, last_sequence, archived_at, archived_by_id)
+    select id, a, b, job_application_id, status, created_at, now(),
+           case when n_messages > 0 then created_at + (now() - created_at) * (n_messages::float8 / (n_messages + 1)) end,
+           n_messages,
+           case when status <> 'ACTIVE' then now() - interval '1 day' * r_status end,
+           case when status = 'ARCHIVED' then x_id end
+    from seed_ordered;`],
+
+  // Gapless sequences 1..n per conversation; created_at grows with the sequence and the last one
+  // is the conversation's last_message_at. The unread messages are the tail of a conversation
+  // (~10% overall). 3% images, 1% system messages (and one per job application), 60% with a
+  // clientMessageId.
+  ['messages (1,000,000)', `
+    insert into messages (id, conversation_id, sequence, type, sender_id, content, metadata, client_message_id,
+                          created_at, delivered_at, read_at)
+    select gen_random_uuid(), m.id, m.seq, m.type,
+           case when m.type = 'SYSTEM' then null when m.r_sender < 0.5 then m.a else m.b end,
+           case when m.type <> 'IMAGE' then left('${LOREM}', 12 + (m.r_len * 160)::int) end,
+           case when m.type = 'SYSTEM' then '{"event": "application.created"}'::jsonb else '{}'::jsonb end,
+           case when m.type <> 'SYSTEM' and m.r_client < 0.6 then 'client-' || m.seq end,
+           m.at, m.at,
+           case when m.seq <= m.n_messages - round(m.n_messages * 0.2 * m.r_unread) then m.at + interval '3 minutes' end
+    from (
+      select c.id, c.a, c.b, c.n_messages, c.r_unread, s.seq,
+             c.created_at + (now() - c.created_at) * (s.seq::float8 / (c.n_messages + 1)) as at,
+             (case when s.seq = 1 and c.job_application_id is not null then 'SYSTEM'
+                   when random() < 0.03 then 'IMAGE' when random() < 0.01 then 'SYSTEM' else 'TEXT' end)::message_type as type,
+             random() as r_sender, random() as r_len, random() as r_client
+      from seed_ordered c, generate_series(1, c.n_messages) s(seq)
+    ) m;`],
+
+  ['message_images, push_devices, notification_preferences, audit_log', `
+    insert into message_images (id, message_id, status, mime_type, size_bytes, width, height, original_key, preview_key,
+                                thumbnail_key, delete_after, created_at)
+    select gen_random_uuid(), id,
+           (case when random() < 0.9 then 'READY' when random() < 0.5 then 'DELETED' else 'FAILED' end)::image_status,
+           'image/jpeg', 200000 + (random() * 3000000)::int, 1920, 1080,
+           'images/' || id || '/original.jpg', 'images/' || id || '/preview.jpg', 'images/' || id || '/thumb.jpg',
+           created_at + interval '90 days', created_at
+    from messages where type = 'IMAGE';
+
+    insert into push_devices (id, user_id, token, platform, created_at, last_seen_at)
+    select gen_random_uuid(), u.id, 'device-token-' || u.n || '-' || d,
+           (case (u.n + d) % 3 when 0 then 'IOS' when 1 then 'ANDROID' else 'WEB' end)::device_platform,
+           now() - interval '200 days' + d * interval '30 days', now() - (u.n % 48) * interval '1 hour'
+    from seed_users u, generate_series(1, 3) d
+    where (d = 1 and u.n % 4 <> 3) or (d = 2 and u.n % 10 = 0) or (d = 3 and u.n = 0);
+
+    insert into notification_preferences (user_id, push_enabled, new_message_push, quiet_hours_enabled, quiet_hours_timezone)
+    select id, n % 10 <> 3, n % 7 <> 0, n % 5 = 0, 'Europe/Madrid' from seed_users where n % 3 = 0;
+
+    insert into audit_log (actor_id, action, entity_type, entity_id, created_at)
+    select x_id::text, 'conversation.created', 'conversation', id::text, created_at from seed_conversations
+    union all
+    select x_id::text, 'conversation.archived', 'conversation', id::text, now() from seed_conversations
+    where status = 'ARCHIVED';`],
+];
+
+async function seed(db: Client): Promise<number> {
+  const started = Date.now();
+  await db.query(`set synchronous_commit = off; set work_mem = '256MB'; set maintenance_work_mem = '512MB'`);
+  await db.query('select setseed(0.42)');
+  // The rows are consistent by construction: skip the per-row foreign key triggers (superuser only).
+  const skipFks = await db.query('set session_replication_role = replica').then(
+    () => true,
+    () => false,
+  );
+  if (!skipFks) log('not a superuser: seeding with foreign key checks (slower)');
+  for (const [name, sql] of SEED_STEPS) {
+    const t = Date.now();
+    await db.query(sql);
+    log(`seeded ${name} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+  // The explained statements run with the server's settings, not the seeding ones.
+  await db.query('reset all');
+  const t = Date.now();
+  // Autovacuum's steady state: statistics and visibility map (index-only scans) up to date.
+  await db.query('vacuum analyze');
+  log(`vacuum analyze in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return (Date.now() - started) / 1000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The statements, with parameters picked from the seeded data.
+// ---------------------------------------------------------------------------------------------
+
+async function one(db: Client, sql: string, params: unknown[] = []): Promise<Row> {
+  const { rows } = await db.query<Row>(numbered(sql), params);
+  if (rows.length === 0) throw new Error(`no row for: ${sql}`);
+  return rows[0];
+}
+
+async function column(db: Client, sql: string, params: unknown[] = []): Promise<string[]> {
+  const { rows } = await db.query<Row>(numbered(sql), params);
+  return rows.map((row) => String(Object.values(row)[0]));
+}
+
+interface Samples {
+  heavy: string;
+  heavyConversations: number;
+  typical: string;
+  typicalConversations: number;
+  bigConversation: Row;
+  bigOther: string;
+  typicalConversation: Row;
+  typicalOther: string;
+  page1: Row[];
+  pageUsers: string[];
+  newPair: [string, string];
+  jobPair: Row;
+  clientMessageId: string;
+  clientMessageSender: string;
+  unreadIds: string[];
+  upToMessageId: string;
+  imageMessageIds: string[];
+  prefsUser: string;
+  heavyToken: string;
+}
+
+async function pickSamples(db: Client): Promise<Samples> {
+  const userN = async (n: number) => String((await one(db, 'select id from seed_users where n = ?', [n])).id);
+  const conversationsOf = async (user: string) =>
+    Number((await one(db, 'select count(*) as n from conversations where participant_a_id = ? or participant_b_id = ?', [user, user])).n);
+  const other = (c: Row, user: string) => String(c.participant_a_id === user ? c.participant_b_id : c.participant_a_id);
+
+  const heavy = await userN(0);
+  const bigConversation = await one(db, `select ${CONVERSATION_COLUMNS} from conversations order by last_sequence desc limit 1`);
+  // A conversation of an ordinary user with messages of the other participant still unread.
+  const typicalConversation = await one(
+    db,
+    `select ${CONVERSATION_COLUMNS}, unread.sender_id as unread_sender from conversations c
+     join lateral (select sender_id from messages m
+                   where m.conversation_id = c.id and m.read_at is null and m.sender_id is not null limit 1) unread on true
+     where c.status = 'ACTIVE' and c.last_sequence between 6 and 20 and ? not in (c.participant_a_id, c.participant_b_id)
+     limit 1`,
+    [heavy],
+  );
+  const typical = other(typicalConversation, String(typicalConversation.unread_sender));
+  const page1 = (
+    await db.query<Row>(
+      numbered(`select id, participant_a_id, participant_b_id, last_sequence, activity_at::text as activity_cursor
+                from conversations where (participant_a_id = ? or participant_b_id = ?) and status = 'ACTIVE'
+                order by activity_at desc, id desc limit ?`),
+      [heavy, heavy, LIMITS.defaultConversationPageSize],
+    )
+  ).rows;
+  const bigOther = other(bigConversation, heavy);
+  const bigId = String(bigConversation.id);
+  const lastSequence = Number(bigConversation.last_sequence);
+  const client = await one(
+    db,
+    `select client_message_id, sender_id from messages where conversation_id = ? and client_message_id is not null
+     order by sequence desc limit 1`,
+    [bigId],
+  );
+  return {
+    heavy,
+    heavyConversations: await conversationsOf(heavy),
+    typical,
+    typicalConversations: await conversationsOf(typical),
+    bigConversation,
+    bigOther,
+    typicalConversation,
+    typicalOther: String(typicalConversation.unread_sender),
+    page1,
+    pageUsers: [...new Set(page1.flatMap((c) => [String(c.participant_a_id), String(c.participant_b_id)]))],
+    newPair: [await userN(5), await userN(10007)],
+    jobPair: await one(db, `select participant_a_id, participant_b_id, job_application_id from conversations where job_application_id = 'job-application-h150'`),
+    clientMessageId: String(client.client_message_id),
+    clientMessageSender: String(client.sender_id),
+    unreadIds: await column(
+      db,
+      'select id from messages where conversation_id = ? and sender_id = ? and read_at is null order by sequence limit 5',
+      [bigId, bigOther],
+    ),
+    upToMessageId: String((await one(db, 'select id from messages where conversation_id = ? and sequence = ?', [bigId, lastSequence - 100])).id),
+    imageMessageIds: await column(
+      db,
+      `select id from messages where conversation_id = ? and type = 'IMAGE' and sequence > ? order by sequence limit 20`,
+      [bigId, lastSequence - 1000],
+    ),
+    prefsUser: String((await one(db, 'select user_id from notification_preferences where user_id <> ? limit 1', [heavy])).user_id),
+    heavyToken: String((await one(db, 'select token from push_devices where user_id = ? order by created_at limit 1', [heavy])).token),
+  };
+}
+
+function buildQueries(s: Samples): QuerySpec[] {
+  const big = String(s.bigConversation.id);
+  const bigLast = Number(s.bigConversation.last_sequence);
+  const typicalConv = String(s.typicalConversation.id);
+  const typicalLast = Number(s.typicalConversation.last_sequence);
+  const pageIds = s.page1.map((c) => String(c.id));
+  const cursorRow = s.page1[LIMITS.defaultConversationPageSize - 1];
+  const pageSize = LIMITS.defaultConversationPageSize;
+  const messagePage = LIMITS.defaultMessagePageSize;
+  const heavyDesc = `heavy user (${s.heavyConversations.toLocaleString('en')} conversations)`;
+  const typicalDesc = `typical user (${s.typicalConversations} conversations)`;
+  const bigDesc = `the longest conversation (${bigLast.toLocaleString('en')} messages)`;
+
+  const getForViewer = `select ${CONVERSATION_COLUMNS} from conversations where id = ? and (participant_a_id = ? or participant_b_id = ?)`;
+  const listSide = (col: string, statusSql: string, afterSql: string) =>
+    `(select ${CONVERSATION_COLUMNS}, activity_at::text as activity_cursor from conversations
+        where ${col} = ? and ${statusSql} ${afterSql}
+        order by activity_at desc, id desc limit ?)`;
+  const list = (statusSql: string, afterSql: string) => `
+    select * from (${listSide('participant_a_id', statusSql, afterSql)}
+      union all ${listSide('participant_b_id', statusSql, afterSql)}) as mine
+    order by activity_at desc, id desc limit ?`;
+  const totalCount = (statusSql: string) => `
+    select (select count(*) from conversations where participant_a_id = ? and ${statusSql})
+         + (select count(*) from conversations where participant_b_id = ? and ${statusSql}) as total`;
+  const unreadTotal = `
+    select count(*) as total from messages
+    where conversation_id in (select id from conversations where participant_a_id = ?
+                              union all select id from conversations where participant_b_id = ?)
+      and sender_id <> ? and read_at is null`;
+  const page = (dir: 'asc' | 'desc') => `
+    select ${MESSAGE_COLUMNS} from messages
+    where conversation_id = ? and sequence > ? and sequence < ?
+    order by sequence ${dir} limit ?`;
+  const markRead = (filter: string) => `
+    update messages set read_at = now()
+    where conversation_id = ? and sender_id = ? and read_at is null ${filter}
+    returning id, read_at`;
+  const insertConversation = `
+    insert into conversations (id, participant_a_id, participant_b_id, job_application_id) values (?, ?, ?, ?)
+    on conflict (participant_a_id, participant_b_id, job_application_id) do nothing
+    returning ${CONVERSATION_COLUMNS}`;
+  const existingConversation = `
+    select ${CONVERSATION_COLUMNS} from conversations
+    where participant_a_id = ? and participant_b_id = ?
+      and (job_application_id = ? or (?::text is null and job_application_id is null))`;
+  const bigPair = [String(s.bigConversation.participant_a_id), String(s.bigConversation.participant_b_id)];
+  const newPair = [...s.newPair].sort();
+  const prefsColumns = [
+    'application_status_push', 'email_enabled', 'new_application_push', 'new_message_push', 'new_review_push', 'push_enabled',
+    'quiet_hours_enabled', 'quiet_hours_end', 'quiet_hours_start', 'quiet_hours_timezone', 'updated_at', 'user_id',
+    'work_agreement_push',
+  ];
+  const prefsOrder = [
+    'push_enabled', 'email_enabled', 'new_message_push', 'new_application_push', 'application_status_push', 'new_review_push',
+    'work_agreement_push', 'quiet_hours_enabled', 'quiet_hours_start', 'quiet_hours_end', 'quiet_hours_timezone', 'updated_at',
+  ];
+
+  return [
+    // ----- ConversationService -----
+    {
+      source: 'ConversationService.getForViewer',
+      title: `${typicalDesc}, one of their conversations (also the first step of send, markRead, archive)`,
+      sql: getForViewer,
+      params: [typicalConv, s.typical, s.typical],
+    },
+    {
+      source: 'ConversationService.getById',
+      title: 'any conversation by id (service role: postSystemMessage)',
+      sql: `select ${CONVERSATION_COLUMNS} from conversations where id = ?`,
+      params: [big],
+    },
+    {
+      source: 'ConversationService.findOrCreate (users exist)',
+      title: 'both participants exist',
+      sql: 'select id from users where id in (?, ?)',
+      params: newPair,
+    },
+    {
+      source: 'ConversationService.findOrCreate (insert)',
+      title: 'a new pair: the conversation is created',
+      sql: insertConversation,
+      params: ['00000000-0000-4000-8000-000000000001', newPair[0], newPair[1], null],
+      write: true,
+    },
+    {
+      source: 'ConversationService.findOrCreate (insert)',
+      title: 'an existing pair: the unique index reports the conflict, nothing is written',
+      sql: insertConversation,
+      params: ['00000000-0000-4000-8000-000000000002', bigPair[0], bigPair[1], null],
+      write: true,
+    },
+    {
+      source: 'ConversationService.findOrCreate (existing)',
+      title: 'the existing conversation of a pair, no job application',
+      sql: existingConversation,
+      params: [bigPair[0], bigPair[1], null, null],
+    },
+    {
+      source: 'ConversationService.findOrCreate (existing)',
+      title: 'the existing conversation of a pair about a job application',
+      sql: existingConversation,
+      params: [s.jobPair.participant_a_id, s.jobPair.participant_b_id, s.jobPair.job_application_id, s.jobPair.job_application_id],
+    },
+    {
+      source: 'ConversationService.list',
+      title: `${heavyDesc}, first page of ACTIVE (default)`,
+      sql: list('status = ?', ''),
+      params: [s.heavy, 'ACTIVE', pageSize + 1, s.heavy, 'ACTIVE', pageSize + 1, pageSize + 1],
+    },
+    {
+      source: 'ConversationService.list',
+      title: `${heavyDesc}, second page of ACTIVE (after a cursor)`,
+      sql: list('status = ?', 'and (activity_at, id) < (?::timestamptz, ?::uuid)'),
+      params: [
+        s.heavy, 'ACTIVE', cursorRow.activity_cursor, cursorRow.id, pageSize + 1,
+        s.heavy, 'ACTIVE', cursorRow.activity_cursor, cursorRow.id, pageSize + 1, pageSize + 1,
+      ],
+    },
+    {
+      source: 'ConversationService.list',
+      title: `${heavyDesc}, first page of ACTIVE + ARCHIVED + AUTO_ARCHIVED`,
+      sql: list('status = any(?::conversation_status[])', ''),
+      params: [s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}', pageSize + 1, s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}', pageSize + 1, pageSize + 1],
+      note:
+        'Several statuses cannot use the index order (status is the second key): each side reads all of the ' +
+        "user's matching conversations from the index, then a top-N sort keeps the page. Bounded by one user's conversations.",
+    },
+    {
+      source: 'ConversationService.list',
+      title: `${typicalDesc}, first page of ACTIVE`,
+      sql: list('status = ?', ''),
+      params: [s.typical, 'ACTIVE', pageSize + 1, s.typical, 'ACTIVE', pageSize + 1, pageSize + 1],
+    },
+    {
+      source: 'ConversationService.list → totalCount',
+      title: `${heavyDesc}, ACTIVE`,
+      sql: totalCount('status = ?'),
+      params: [s.heavy, 'ACTIVE', s.heavy, 'ACTIVE'],
+    },
+    {
+      source: 'ConversationService.list → totalCount',
+      title: `${heavyDesc}, all statuses`,
+      sql: totalCount('status = any(?::conversation_status[])'),
+      params: [s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}', s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}'],
+    },
+    {
+      source: 'ConversationService.setStatus (archive / unarchive)',
+      title: `${heavyDesc} archives an ACTIVE conversation`,
+      sql: `
+        update conversations set status = ?, updated_at = now(),
+          archived_at = case when ? then now() else null end,
+          archived_by_id = case when ? then ?::uuid else null end
+        where id = ? and status <> ? returning ${CONVERSATION_COLUMNS}`,
+      params: ['ARCHIVED', true, true, s.heavy, pageIds[0], 'ARCHIVED'],
+      write: true,
+    },
+    {
+      source: 'ConversationService.unreadTotal',
+      title: heavyDesc,
+      sql: unreadTotal,
+      params: [s.heavy, s.heavy, s.heavy],
+    },
+    {
+      source: 'ConversationService.unreadTotal',
+      title: typicalDesc,
+      sql: unreadTotal,
+      params: [s.typical, s.typical, s.typical],
+    },
+    {
+      source: 'recordAudit (audit.service.ts)',
+      title: 'one audit row, inside the caller\'s transaction',
+      sql: 'insert into audit_log (actor_id, action, entity_type, entity_id, data) values (?, ?, ?, ?, ?::jsonb)',
+      params: [s.heavy, 'conversation.archived', 'conversation', pageIds[0], '{"from":"ACTIVE","to":"ARCHIVED"}'],
+      write: true,
+    },
+
+    // ----- MessageService -----
+    {
+      source: 'MessageService.findByClientMessageId',
+      title: `${bigDesc}: a retried send (the key exists)`,
+      sql: `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
+      params: [big, s.clientMessageSender, s.clientMessageId],
+    },
+    {
+      source: 'MessageService.findByClientMessageId',
+      title: `${bigDesc}: a first send (the key is new)`,
+      sql: `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
+      params: [big, s.heavy, 'client-new-key'],
+    },
+    {
+      source: 'MessageService.store → append_message()',
+      title: `${bigDesc}: a TEXT message with a clientMessageId (lock, next sequence, insert in one statement)`,
+      sql: 'select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)',
+      params: ['00000000-0000-4000-8000-000000000003', big, 'TEXT', s.heavy, 'Hello there', '{}', 'client-explain-1'],
+      write: true,
+      nested: true,
+    },
+    {
+      source: 'MessageService.store → append_message()',
+      title: 'a typical conversation: a SYSTEM message (postSystemMessage)',
+      sql: 'select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)',
+      params: ['00000000-0000-4000-8000-000000000005', typicalConv, 'SYSTEM', null, 'The application was accepted', '{}', null],
+      write: true,
+      nested: true,
+    },
+    {
+      source: 'MessageService.page',
+      title: `${bigDesc}: no arguments, the latest ${messagePage}`,
+      sql: page('desc'),
+      params: [big, 0, bigLast + 1, messagePage + 1],
+    },
+    {
+      source: 'MessageService.page',
+      title: `${bigDesc}: last ${messagePage} before a cursor (scrolling back)`,
+      sql: page('desc'),
+      params: [big, 0, bigLast - messagePage + 1, messagePage + 1],
+    },
+    {
+      source: 'MessageService.page',
+      title: `${bigDesc}: first ${messagePage} after a cursor in the middle`,
+      sql: page('asc'),
+      params: [big, Math.floor(bigLast / 2), bigLast + 1, messagePage + 1],
+    },
+    {
+      source: 'MessageService.page',
+      title: `a typical conversation (${typicalLast} messages): the latest ${messagePage}`,
+      sql: page('desc'),
+      params: [typicalConv, 0, typicalLast + 1, messagePage + 1],
+    },
+    {
+      source: 'MessageService.sequenceOf (markRead upToMessageId)',
+      title: `${bigDesc}: the sequence of a message`,
+      sql: 'select sequence from messages where id = ? and conversation_id = ?',
+      params: [s.upToMessageId, big],
+    },
+    {
+      source: 'MessageService.markRead',
+      title: `${typicalDesc}: everything unread in a conversation`,
+      sql: markRead(''),
+      params: [typicalConv, s.typicalOther],
+      write: true,
+    },
+    {
+      source: 'MessageService.markRead',
+      title: `${bigDesc}: everything unread (worst case: the whole unread tail)`,
+      sql: markRead(''),
+      params: [big, s.bigOther],
+      write: true,
+    },
+    {
+      source: 'MessageService.markRead',
+      title: `${bigDesc}: given messageIds (${s.unreadIds.length})`,
+      sql: markRead('and id = any(?::uuid[])'),
+      params: [big, s.bigOther, pgArray(s.unreadIds)],
+      write: true,
+    },
+    {
+      source: 'MessageService.markRead',
+      title: `${bigDesc}: upToMessageId`,
+      sql: markRead('and sequence <= ?'),
+      params: [big, s.bigOther, bigLast - 100],
+      write: true,
+    },
+
+    // ----- DataLoaders (src/resolvers/loaders.ts) -----
+    {
+      source: 'loaders.user (em.find User $in)',
+      title: `the participants of the ${heavyDesc}'s first page (${s.pageUsers.length} ids)`,
+      sql: `select "u0".* from "users" as "u0" where "u0"."id" in (${placeholders(s.pageUsers.length)})`,
+      params: s.pageUsers,
+    },
+    {
+      source: 'loaders.conversation (em.find Conversation $in)',
+      title: `${pageIds.length} ids`,
+      sql: `select "c0".* from "conversations" as "c0" where "c0"."id" in (${placeholders(pageIds.length)})`,
+      params: pageIds,
+    },
+    {
+      source: 'loaders.lastMessage',
+      title: `the ${pageIds.length} conversations of the ${heavyDesc}'s first page`,
+      sql: `
+        select ${MESSAGE_COLUMNS} from messages
+        where (conversation_id, sequence) in (select * from unnest(?::uuid[], ?::int[]))`,
+      params: [pgArray(pageIds), pgArray(s.page1.map((c) => c.last_sequence))],
+    },
+    {
+      source: 'loaders.unreadCount',
+      title: `the ${pageIds.length} conversations of the ${heavyDesc}'s first page`,
+      sql: `
+        select conversation_id, count(*) as unread from messages
+        where conversation_id = any(?::uuid[]) and sender_id <> ? and read_at is null
+        group by conversation_id`,
+      params: [pgArray(pageIds), s.heavy],
+    },
+    {
+      source: 'loaders.image (em.find MessageImage $in)',
+      title: `the image messages of a page (${s.imageMessageIds.length} ids)`,
+      sql: `select "m0".* from "message_images" as "m0" where "m0"."message_id" in (${placeholders(s.imageMessageIds.length)})`,
+      params: s.imageMessageIds,
+    },
+
+    // ----- UserService -----
+    {
+      source: 'UserService.provision',
+      title: 'a token with a new display name (the update branch)',
+      sql: `
+        insert into users (id, display_name, avatar_url) values (?, ?, ?)
+        on conflict (id) do update set
+          display_name = coalesce(excluded.display_name, users.display_name),
+          avatar_url = coalesce(excluded.avatar_url, users.avatar_url),
+          updated_at = now()
+        where users.display_name is distinct from coalesce(excluded.display_name, users.display_name)
+           or users.avatar_url is distinct from coalesce(excluded.avatar_url, users.avatar_url)`,
+      params: [s.heavy, 'Heavy User', null],
+      write: true,
+    },
+    {
+      source: 'UserService.upsert',
+      title: 'service role updates a user',
+      sql: `
+        insert into users (id, display_name, avatar_url) values (?, ?, ?)
+        on conflict (id) do update set
+          display_name = case when ? then excluded.display_name else users.display_name end,
+          avatar_url = case when ? then excluded.avatar_url else users.avatar_url end,
+          updated_at = now()
+        returning *`,
+      params: [s.typical, 'Typical User', null, true, false],
+      write: true,
+    },
+    {
+      source: 'UserService.findById (em.findOne User)',
+      title: 'one user by id (not called by any resolver today)',
+      sql: 'select "u0".* from "users" as "u0" where "u0"."id" = ? limit ?',
+      params: [s.typical, 1],
+    },
+
+    // ----- NotificationSettingsService -----
+    {
+      source: 'NotificationSettingsService.preferences (em.findOne)',
+      title: 'a user who saved preferences',
+      sql: 'select "n0".* from "notification_preferences" as "n0" where "n0"."user_id" = ? limit ?',
+      params: [s.prefsUser, 1],
+    },
+    {
+      source: 'NotificationSettingsService.update (em.upsert)',
+      title: 'save the preferences',
+      sql: `
+        insert into "notification_preferences" (${prefsColumns.map((c) => `"${c}"`).join(', ')})
+        values (${placeholders(prefsColumns.length)})
+        on conflict ("user_id") do update set ${prefsOrder.map((c) => `"${c}" = excluded."${c}"`).join(', ')}
+        returning ${prefsOrder.map((c) => `"${c}"`).join(', ')}`,
+      params: [true, true, true, true, true, false, true, '08:00', '22:00', 'Europe/Madrid', new Date().toISOString(), s.prefsUser, true],
+      write: true,
+    },
+    {
+      source: 'NotificationSettingsService.registerDevice',
+      title: 'a token already known (moves to this user)',
+      sql: `
+        insert into push_devices (id, user_id, token, platform, last_seen_at) values (?, ?, ?, ?, now())
+        on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform, last_seen_at = now()
+        returning *`,
+      params: ['00000000-0000-4000-8000-000000000004', s.typical, s.heavyToken, 'ANDROID'],
+      write: true,
+    },
+    {
+      source: 'NotificationSettingsService.unregisterDevice (em.nativeDelete)',
+      title: 'the viewer\'s token',
+      sql: 'delete from "push_devices" where "user_id" = ? and "token" = ?',
+      params: [s.heavy, s.heavyToken],
+      write: true,
+    },
+    {
+      source: 'NotificationSettingsService.devices (em.find)',
+      title: heavyDesc,
+      sql: 'select "p0".* from "push_devices" as "p0" where "p0"."user_id" = ? order by "p0"."created_at" desc',
+      params: [s.heavy],
+    },
+
+    // ----- bootstrap.ts -----
+    {
+      source: 'metrics: countActiveConversations (bootstrap.ts)',
+      title: 'the active conversations gauge, on every /metrics scrape',
+      sql: `select count(*) as n from conversations where status = 'ACTIVE'`,
+      params: [],
+      note:
+        'It counts ~75% of the table, so the planner prefers reading the heap to the partial index ' +
+        '`conversations_active_idle_idx` (an index-only scan of 77,000 entries costs about as much). An index on ' +
+        '`status` alone is a small, deduplicated B-tree that an index-only scan reads instead (~70 pages instead of ' +
+        '~1,800); it stays O(active conversations), and costs one more index entry per send (append_message updates ' +
+        'last_message_at, an indexed column through activity_at, so those updates are never HOT anyway). The ' +
+        'alternative is no index and a cheaper gauge: cache the count for a minute, or estimate it from pg_class/pg_stats.',
+      proposal: { table: 'conversations', sql: 'create index conversations_status_idx on conversations (status)' },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// EXPLAIN and the report.
+// ---------------------------------------------------------------------------------------------
+
+async function explain(db: Client, spec: QuerySpec): Promise<Explained> {
+  const sql = `explain (analyze, buffers, format text) ${numbered(dedent(spec.sql))}`;
+  const run = async () => {
+    if (spec.write) await db.query('begin');
+    try {
+      const { rows } = await db.query<{ 'QUERY PLAN': string }>(sql, spec.params);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      if (spec.write) await db.query('rollback');
+    }
+  };
+  await run(); // warm the cache: the report shows the second run
+  let plan = await run();
+  if (spec.nested) plan += await nestedPlans(db, spec);
+  const indexes = new Set<string>();
+  const seqScans = new Set<string>();
+  for (const match of plan.matchAll(/(?:Index Scan|Index Only Scan)(?: Backward)? using (\S+) on (\S+)/g)) indexes.add(match[1]);
+  for (const match of plan.matchAll(/Bitmap Index Scan on (\S+)/g)) indexes.add(match[1]);
+  for (const match of plan.matchAll(/Conflict Arbiter Indexes: (.+)/g)) for (const name of match[1].split(', ')) indexes.add(`${name.trim()} (arbiter)`);
+  for (const match of plan.matchAll(/Seq Scan on (\S+)/g)) seqScans.add(match[1]);
+  const bigSeq = [...seqScans].filter((t) => BIG_TABLES.includes(t));
+  const verdict = seqScans.size > 0 ? 'seq scan' : indexes.size > 0 ? 'index' : 'no read';
+  let proposedPlan: string | undefined;
+  if (seqScans.size > 0 && spec.proposal) {
+    await db.query('begin');
+    try {
+      await db.query(spec.proposal.sql);
+      await db.query(`analyze ${spec.proposal.table}`);
+      const explainOnce = async () =>
+        (await db.query<{ 'QUERY PLAN': string }>(sql, spec.params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      await explainOnce();
+      proposedPlan = await explainOnce();
+    } finally {
+      await db.query('rollback');
+    }
+  }
+  const top = plan.split('\n')[0].match(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/);
+  return {
+    ...spec,
+    plan,
+    executionMs: Number(plan.match(/Execution Time: ([\d.]+) ms/)?.[1] ?? NaN),
+    planningMs: Number(plan.match(/Planning Time: ([\d.]+) ms/)?.[1] ?? NaN),
+    rows: Number(top?.[1] ?? 0),
+    indexes: [...indexes],
+    seqScans: bigSeq.length > 0 ? bigSeq : [...seqScans],
+    verdict,
+    proposedPlan,
+  };
+}
+
+/**
+ * The plans of the statements a function runs, from auto_explain (loaded in this session only;
+ * its LOG lines reach the client with client_min_messages = log). Empty when it is unavailable.
+ */
+async function nestedPlans(db: Client, spec: QuerySpec): Promise<string> {
+  const loaded = await db.query(`load 'auto_explain'`).then(
+    () => true,
+    () => false,
+  );
+  if (!loaded) return '\n\n(auto_explain is not available: the plans of the statements inside the function are not shown)';
+  const logged: string[] = [];
+  const listener = (message: { message?: string }) => {
+    if (message.message?.includes('plan:')) logged.push(message.message);
+  };
+  await db.query(
+    `set auto_explain.log_min_duration = 0; set auto_explain.log_analyze = on; set auto_explain.log_buffers = on;
+     set auto_explain.log_nested_statements = on; set auto_explain.log_format = text; set client_min_messages = log`,
+  );
+  db.on('notice', listener);
+  try {
+    await db.query('begin');
+    await db.query(numbered(dedent(spec.sql)), spec.params);
+  } finally {
+    await db.query('rollback');
+    await db.query('reset client_min_messages; reset auto_explain.log_min_duration');
+    db.off('notice', listener);
+  }
+  // Leave out the calling statement itself: its plan is the one above.
+  const inner = logged.filter((m) => !m.includes(dedent(spec.sql).split('?')[0]));
+  return inner.map((m) => `\n\n-- inside the function (auto_explain)\n${m.replace(/^duration: [\d.]+ ms\s+plan:\n/, '')}`).join('');
+}
+
+function anchor(index: number, spec: QuerySpec): string {
+  return `${index + 1}-${spec.source}`.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-');
+}
+
+function verdictText(e: Explained): string {
+  if (e.verdict === 'seq scan') return `**NO: Seq Scan on ${e.seqScans.join(', ')}**`;
+  if (e.verdict === 'no read') return 'no read (plain insert)';
+  return 'yes';
+}
+
+interface Environment {
+  postgres: string;
+  settings: Row[];
+  tables: Row[];
+  seedSeconds: number;
+  allIndexes: string[];
+  samples: Samples;
+  unreadShare: number;
+}
+
+function report(results: Explained[], env: Environment): string {
+  const cpus = os.cpus();
+  const lines: string[] = [];
+  const bigLast = Number(env.samples.bigConversation.last_sequence);
+  lines.push(
+    '# Query plans',
+    '',
+    `Every SQL statement the API runs, explained on a database of 1,000,000 messages: ${
+      results.some((e) => e.verdict === 'seq scan') ? '**not all of them are served by an index** (see the summary).' : 'each one is served by an index.'
+    }`,
+    'The plans below are the output of `EXPLAIN (ANALYZE, BUFFERS)` (second run, warm cache); writes ran inside',
+    '`BEGIN ... ROLLBACK`. **Generated file: do not edit by hand.**',
+    '',
+    'Regenerate (takes a minute or two; needs a PostgreSQL server, by default `postgresql://postgres@127.0.0.1:5432/test`):',
+    '',
+    '```sh',
+    'DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test node -r ts-node/register/transpile-only scripts/explain-queries.ts',
+    '```',
+    '',
+    'The script creates the scratch database `messaging_explain` on that server, applies the migrations with',
+    '`scripts/migrate.ts`, seeds it with set-based SQL, runs `VACUUM ANALYZE` (the steady state autovacuum keeps),',
+    'explains each statement with parameters picked from the data and drops the database. The SQL is copied from',
+    '`src/services/*.ts`, `src/resolvers/loaders.ts` and `src/bootstrap.ts` (MikroORM `em.find*` calls as MikroORM 6',
+    'renders them): keep `scripts/explain-queries.ts` in step when a query changes. It exits 1 when a statement reads',
+    '`messages` or `conversations` with a sequential scan.',
+    '',
+    `- Generated: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
+    `- Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}`,
+    `- Server: ${env.postgres}; ${env.settings.map((r) => `${r.name}=${r.setting}`).join(', ')}`,
+    `- Seeding took ${env.seedSeconds.toFixed(0)} s.`,
+    '',
+    '## Data set',
+    '',
+    '| Table | Rows | Size (with indexes) |',
+    '| --- | ---: | ---: |',
+    ...env.tables.map((t) => `| ${t.relname} | ${Number(t.rows).toLocaleString('en')} | ${t.size} |`),
+    '',
+    `- Users: every user has 10 conversations; the **heavy user** has ${env.samples.heavyConversations.toLocaleString('en')}`,
+    '  (on both sides of the ordered pair, 200 pairs with a second conversation about another job application).',
+    '- Conversations: 75% ACTIVE, 20% ARCHIVED, 5% AUTO_ARCHIVED; ~30% with a job application; ~3% without messages.',
+    `- Messages: 1 to 28 per conversation (skewed towards few), gapless sequences; the longest conversation has`,
+    `  ${bigLast.toLocaleString('en')} messages. ${(env.unreadShare * 100).toFixed(1)}% unread (the tail of a conversation),`,
+    '  60% with a clientMessageId, 3% images (with a `message_images` row), 1% system messages.',
+    '',
+    '## Summary',
+    '',
+    '| # | Statement | Case | Index used | Rows | Time (ms) | Served by an index |',
+    '| ---: | --- | --- | --- | ---: | ---: | --- |',
+    ...results.map(
+      (e, i) =>
+        `| [${i + 1}](#${anchor(i, e)}) | ${e.source} | ${e.title} | ${e.indexes.map((x) => `\`${x}\``).join(', ') || '—'} | ${e.rows} | ${e.executionMs.toFixed(3)} | ${verdictText(e)} |`,
+    ),
+    '',
+  );
+  const failing = results.filter((e) => e.verdict === 'seq scan');
+  lines.push(
+    failing.length === 0
+      ? 'No statement reads `messages` or `conversations` (or any other table) with a sequential scan.'
+      : [
+          `**${failing.length} statement(s) use a sequential scan:**`,
+          '',
+          ...failing.map(
+            (e) =>
+              `- [${e.source}](#${anchor(results.indexOf(e), e)}): Seq Scan on ${e.seqScans.join(', ')}` +
+              (e.proposal ? `; proposed index \`${e.proposal.sql}\`` : ''),
+          ),
+        ].join('\n'),
+    '',
+  );
+  const used = new Set(results.flatMap((e) => e.indexes.map((x) => x.replace(/ \(arbiter\)$/, ''))));
+  const unused = env.allIndexes.filter((x) => !used.has(x));
+  if (unused.length > 0) {
+    lines.push(
+      'Indexes no API statement reads (they still enforce uniqueness or serve jobs):',
+      '',
+      ...unused.map((x) => `- \`${x}\`: ${unusedReason(x)}`),
+      '',
+    );
+  }
+  lines.push(
+    'Not explained: `select 1` (the readiness probe, no table).',
+    '',
+    '## Plans',
+    '',
+  );
+  results.forEach((e, i) => {
+    lines.push(
+      `### ${i + 1}. ${e.source}`,
+      '',
+      `<a id="${anchor(i, e)}"></a>${e.title}${e.write ? ' (write: ran in `BEGIN ... ROLLBACK`)' : ''}.`,
+      '',
+      `Index: ${e.indexes.map((x) => `\`${x}\``).join(', ') || '—'}. Execution ${e.executionMs.toFixed(3)} ms, planning ${e.planningMs.toFixed(3)} ms, ${e.rows} row(s). Served by an index: ${verdictText(e)}.`,
+      '',
+    );
+    if (e.note) lines.push(`> ${e.note}`, '');
+    lines.push('```sql', dedent(e.sql), '```', '', '```', e.plan, '```', '');
+    if (e.proposedPlan && e.proposal) {
+      lines.push(
+        `**Proposed index** (not in the migrations; this plan was taken with it created in a rolled-back transaction):`,
+        '',
+        '```sql',
+        `${e.proposal.sql};`,
+        '```',
+        '',
+        '```',
+        e.proposedPlan,
+        '```',
+        '',
+      );
+    }
+  });
+  return lines.join('\n');
+}
+
+/** Why an index no API statement reads exists. */
+function unusedReason(index: string): string {
+  const reasons: Record<string, string> = {
+    conversations_active_idle_idx: 'the auto-archive job (ACTIVE conversations, oldest activity first), not an API statement',
+    message_images_expiry_idx: 'the image expiry job, not an API statement',
+    audit_log_entity_idx: 'audit look-ups by entity (support), not an API statement',
+  };
+  return reasons[index] ?? (index.endsWith('_pkey') ? 'primary key (uniqueness; rows are not read by id)' : 'uniqueness');
+}
+
+async function main(): Promise<number> {
+  const keep = process.argv.includes('--keep');
+  const serverUrl = process.env.DATABASE_URL || DEFAULT_URL;
+  const url = scratchUrl(serverUrl);
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  let db: Client | undefined;
+  try {
+    await admin.query(`drop database if exists ${SCRATCH_DB} with (force)`);
+    await admin.query(`create database ${SCRATCH_DB}`);
+    log(`created ${SCRATCH_DB}; applying migrations`);
+    const migrate = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join('scripts', 'migrate.ts'), 'up'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: ['ignore', 2, 2],
+    });
+    if (migrate.status !== 0) throw new Error(`scripts/migrate.ts up failed with status ${migrate.status}`);
+
+    db = new Client({ connectionString: url });
+    await db.connect();
+    const seedSeconds = await seed(db);
+    const samples = await pickSamples(db);
+    const queries = buildQueries(samples);
+    // Reads first: a rolled-back write still leaves dead row versions and clears visibility map
+    // bits, which would cost the reads after it heap fetches that the steady state does not have.
+    const bySpec = new Map<QuerySpec, Explained>();
+    for (const spec of [...queries.filter((q) => !q.write), ...queries.filter((q) => q.write)]) {
+      const result = await explain(db, spec);
+      log(`${result.verdict.padEnd(8)} ${result.executionMs.toFixed(3).padStart(9)} ms  ${spec.source}: ${spec.title}`);
+      bySpec.set(spec, result);
+    }
+    const results = queries.map((spec) => bySpec.get(spec)!);
+
+    const env: Environment = {
+      postgres: String((await one(db, 'select version() as v')).v).replace(/ on .*/, ''),
+      settings: (
+        await db.query<Row>(
+          `select name, current_setting(name) as setting from pg_settings
+           where name in ('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', 'jit') order by name`,
+        )
+      ).rows,
+      tables: (
+        await db.query<Row>(
+          `select relname, n_live_tup as rows, pg_size_pretty(pg_total_relation_size(relid)) as size
+           from pg_stat_user_tables where schemaname = 'public' and relname <> 'mikro_orm_migrations'
+           order by pg_total_relation_size(relid) desc`,
+        )
+      ).rows,
+      seedSeconds,
+      allIndexes: await column(db, `select indexname from pg_indexes where schemaname = 'public' and tablename <> 'mikro_orm_migrations' order by indexname`),
+      samples,
+      unreadShare: Number((await one(db, 'select avg((read_at is null)::int) as share from messages')).share),
+    };
+    writeFileSync(REPORT, report(results, env));
+    log(`wrote ${path.relative(ROOT, REPORT)}`);
+    const failing = results.filter((e) => e.verdict === 'seq scan');
+    for (const e of failing) log(`NOT SERVED BY AN INDEX: ${e.source} (${e.title}): Seq Scan on ${e.seqScans.join(', ')}`);
+    return failing.some((e) => e.seqScans.some((t) => BIG_TABLES.includes(t))) ? 1 : 0;
+  } finally {
+    await db?.end().catch(() => undefined);
+    if (!keep) {
+      await admin.query(`drop database if exists ${SCRATCH_DB} with (force)`).catch((error: unknown) => log(`drop failed: ${String(error)}`));
+    } else {
+      log(`kept ${url}`);
+    }
+    await admin.end();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);
