@@ -5,7 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import cors from 'cors';
 import express from 'express';
 import type { TokenVerifier } from './auth/token-verifier';
@@ -17,12 +17,19 @@ import { createSchema } from './schema/build-schema';
 import { createErrorFormatter } from './server/format-error';
 import { bodyErrorHandler, operationalRoutes } from './server/http-routes';
 import { observabilityPlugin } from './server/observability-plugin';
+import type { ConnectionPresenceTracker } from './realtime/presence-tracker';
+import { graphqlUploads } from './server/upload-middleware';
 import { abuseLimitRules } from './server/validation-rules';
+import { createWebSocketServer, drainWebSocketsPlugin } from './server/websocket-server';
 import type { ServiceDeps } from './services/service-deps';
 import { createServices, type Services } from './services/services';
+import { localFilesRouter } from './storage/local-files.router';
+import { LocalObjectStorage } from './storage/local-storage';
 
 export interface AppDeps extends ServiceDeps {
   tokenVerifier: TokenVerifier;
+  /** Fed by the WebSocket endpoint: connect on each authenticated socket, disconnect on close. */
+  presence: ConnectionPresenceTracker;
 }
 
 export interface App {
@@ -41,6 +48,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const services = createServices(deps);
   const schema = await createSchema();
   const httpServer = http.createServer();
+  // `authenticate` (below) is only called once sockets connect, after createApp has returned.
+  const realtime = createWebSocketServer({
+    httpServer,
+    schema,
+    services,
+    config,
+    logger,
+    metrics: deps.metrics,
+    presence: deps.presence,
+    authenticate: (authorization) => authenticate(authorization),
+  });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -54,9 +72,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     validationRules: abuseLimitRules(),
     formatError: createErrorFormatter(logger, config.isProduction),
     plugins: [
+      // No HTTP caching of per-viewer data; without it Apollo instruments every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(deps.metrics, logger),
+      // Closes every WebSocket (1001) while Apollo drains, before the pools go away.
+      drainWebSocketsPlugin(realtime),
     ],
   });
   await apollo.start();
@@ -83,10 +105,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     res.setHeader('x-request-id', requestId);
     next();
   });
-  app.use(operationalRoutes(deps.orm, deps.pubsub, deps.metrics));
+  app.use(operationalRoutes(deps.orm, deps.pubsub, deps.metrics, () => services.imageStorage.isHealthy()));
+  // Embedded storage: the service itself serves the objects under signed, expiring URLs.
+  if (deps.storage instanceof LocalObjectStorage) app.use(localFilesRouter(deps.storage));
   app.use(
     '/graphql',
     cors({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),
+    graphqlUploads({ maxFileBytes: config.limits.maxUploadBytes, maxFieldBytes: config.limits.maxBodyBytes }),
     express.json({ limit: config.limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -107,7 +132,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => resolve((httpServer.address() as AddressInfo).port));
       }),
-    close: () => apollo.stop(),
+    close: async () => {
+      await apollo.stop();
+      await services.typing.close();
+      await services.notifications.close();
+    },
   };
 }
 

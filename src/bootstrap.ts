@@ -5,8 +5,11 @@ import { TokenVerifier } from './auth/token-verifier';
 import type { Config } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { initORM, onQuery, type Orm } from './db/orm';
+import { AgendaScheduler } from './jobs/agenda-scheduler';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
+import { createPushTransport } from './push/create-push-transport';
+import type { PushTransport } from './push/push-transport';
 import { createPubSub } from './realtime/create-pubsub';
 import { createPresenceTracker } from './realtime/create-presence';
 import type { PubSub } from './realtime/pubsub';
@@ -26,6 +29,8 @@ export interface RunningService {
   pubsub: PubSub;
   jwtSecret: string | undefined;
   databaseUrl: string;
+  /** Agenda: schedules jobs; runs them too unless JOBS_IN_PROCESS=false. */
+  jobs: AgendaScheduler;
   stop(): Promise<void>;
 }
 
@@ -34,6 +39,8 @@ export interface StartOptions {
   /** Listen on this port instead of config.port (0: a free one). */
   port?: number;
   host?: string;
+  /** Replaces the push transport of the config (tests: a fake FCM or a recorder); not closed by stop(). */
+  push?: PushTransport;
 }
 
 /**
@@ -68,8 +75,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     onStop('database pool', () => orm.close());
 
     const metrics = createMetrics({
-      // A full count: taken at most once a minute, however often /metrics is scraped.
-      countActiveConversations: cachedFor(60_000, async () => {
+      // A full count: in production at most once a minute, however often /metrics is scraped.
+      countActiveConversations: cachedFor(config.isProduction ? 60_000 : 0, async () => {
         const [row] = await orm.em.getConnection().execute(`select count(*) as n from conversations where status = 'ACTIVE'`);
         return Number(row.n);
       }),
@@ -106,12 +113,24 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const storage = await createObjectStorage(config, { boundPort: () => boundPort });
     onStop('object storage', async () => closeObjectStorage(storage));
 
-    const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier, storage });
+    let push = options.push;
+    if (!push) {
+      const created = createPushTransport(config.push, logger);
+      onStop('push transport', async () => created.close?.());
+      push = created;
+    }
+    // Drained after the HTTP server closed (stop runs in reverse), before the pools go.
+    const jobs = await AgendaScheduler.create({ databaseUrl, config: config.jobs, logger, metrics });
+    onStop('jobs', () => jobs.stop());
+
+    const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier, storage, push, jobQueue: jobs });
     const port = await app.listen(options.port ?? config.port, options.host);
     boundPort = port;
     onStop('HTTP server', () => app.close());
+    if (config.jobs.inProcess) await jobs.start({ services: app.services, config, logger });
+    else await jobs.publishOnly();
 
-    return { app, port, config, logger, metrics, orm, pubsub, jwtSecret, databaseUrl, stop: stopAll };
+    return { app, port, config, logger, metrics, orm, pubsub, jwtSecret, databaseUrl, jobs, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

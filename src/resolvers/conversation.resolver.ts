@@ -11,7 +11,6 @@ import {
 import { Message } from '../schema/message/message.entity';
 import { MessageConnection } from '../schema/message/message.types';
 import { User } from '../schema/user/user.entity';
-import { MessageType } from '../schema/common/enums';
 import { isUuid } from '../auth/viewer';
 import { Role, viewerUser } from './auth-checker';
 
@@ -93,14 +92,7 @@ export class ConversationResolver {
       throw badInput('participantIds must be exactly two distinct user ids', 'participantIds');
     }
     if (!ids.every(isUuid)) throw notFound('User');
-    const { messages, conversations } = ctx.services;
-    const systemMessage = input.systemMessage != null ? messages.checkContent(input.systemMessage, 'systemMessage') : null;
-    const result = await conversations.findOrCreate(ctx.em, ids as [string, string], input.jobApplicationId, ctx.viewer!.id, async (tx, conversation) => {
-      if (systemMessage) {
-        await messages.store(tx, { conversation, type: MessageType.SYSTEM, senderId: null, content: systemMessage, metadata: {}, clientMessageId: null });
-      }
-    });
-    return result.created && systemMessage ? ctx.services.conversations.getById(ctx.em, result.conversation.id) : result.conversation;
+    return ctx.services.messages.startWithSystemMessage(ctx.em, ids as [string, string], input.jobApplicationId, input.systemMessage, ctx.viewer!.id);
   }
 
   @FieldResolver(() => [User])

@@ -2,6 +2,7 @@ import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context';
 import { NotificationPreferences } from '../schema/notification/notification-preferences.entity';
 import { RegisterPushDeviceInput, UpdateNotificationPreferencesInput } from '../schema/notification/notification.inputs';
+import { NotificationResult, NotifyUserInput } from '../schema/notification/notify-user.types';
 import { PushDevice } from '../schema/notification/push-device.entity';
 import { Role, viewerUser } from './auth-checker';
 
@@ -38,5 +39,11 @@ export class NotificationResolver {
   @Mutation(() => Boolean)
   unregisterPushDevice(@Arg('token', () => String) token: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.services.notificationSettings.unregisterDevice(ctx.em, viewerUser(ctx).id, token);
+  }
+
+  @Authorized(Role.SERVICE)
+  @Mutation(() => NotificationResult, { description: 'Service role only.' })
+  async notifyUser(@Arg('input', () => NotifyUserInput) input: NotifyUserInput, @Ctx() ctx: Context): Promise<NotificationResult> {
+    return { outcome: await ctx.services.notifications.notifyUser(ctx.em, input) };
   }
 }

@@ -6,18 +6,25 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PubSub } from '../realtime/pubsub';
 
-/** /healthz (process up), /readyz (database and pub/sub reachable), /metrics (Prometheus). */
-export function operationalRoutes(orm: Orm, pubsub: PubSub, metrics: Metrics): Router {
+/**
+ * /healthz (process up), /readyz (database and pub/sub reachable), /metrics (Prometheus).
+ * /readyz also reports `storage` when given a probe, without letting it decide readiness: an
+ * object store outage stops image uploads only, and taking every instance out of rotation for
+ * it would stop text messaging as well.
+ */
+export function operationalRoutes(orm: Orm, pubsub: PubSub, metrics: Metrics, storageHealthy?: () => Promise<boolean>): Router {
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const [database, pubSub] = await Promise.all([
+    const [database, pubSub, storage] = await Promise.all([
       orm.em.getConnection().execute('select 1').then(() => true, () => false),
       pubsub.isHealthy().catch(() => false),
+      storageHealthy?.().catch(() => false),
     ]);
-    res.status(database && pubSub ? 200 : 503).json({ status: database && pubSub ? 'ready' : 'unavailable', database, pubSub });
+    const ready = database && pubSub;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', database, pubSub, storage });
   });
   router.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType);

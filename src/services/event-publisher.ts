@@ -2,7 +2,9 @@ import type { Logger } from '../observability/logger';
 import type { PubSub } from '../realtime/pubsub';
 import { topics, type ConversationEventPayload, type MessagePayload, type ReadReceiptPayload } from '../realtime/topics';
 import type { ConversationEventKind } from '../schema/common/enums';
-import type { Message } from '../schema/message/message.entity';
+import type { Conversation } from '../schema/conversation/conversation.entity';
+import { Message } from '../schema/message/message.entity';
+import type { User } from '../schema/user/user.entity';
 
 /**
  * Publishes domain events after their transaction has committed. A failed publish is logged,
@@ -29,6 +31,10 @@ export class EventPublisher {
     ]);
   }
 
+  /**
+   * A conversation was created, changed, archived or unarchived: tells both participants. Jobs
+   * (auto-archive: kind ARCHIVED) call this too, once per conversation, after their commit.
+   */
   async conversationChanged(kind: ConversationEventKind, conversationId: string, participantIds: string[]): Promise<void> {
     const payload: ConversationEventPayload = { kind, conversationId };
     await this.all(participantIds.map((userId) => this.pubsub.publish(topics.userConversationEvents(userId), payload)));
@@ -42,6 +48,7 @@ export class EventPublisher {
   }
 }
 
+/** The small JSON a message travels as through pub/sub (both participants ride along for fan-out). */
 export function toMessagePayload(message: Message, participantIds: [string, string]): MessagePayload {
   return {
     id: message.id,
@@ -58,4 +65,24 @@ export function toMessagePayload(message: Message, participantIds: [string, stri
     participantIds,
     committedAt: Date.now(),
   };
+}
+
+/**
+ * The Message a subscriber resolves from a payload, without a database round trip: sender and
+ * conversation are references by id, loaded only if the subscriber's selection asks for them.
+ */
+export function fromMessagePayload(payload: MessagePayload): Message {
+  const message = new Message();
+  message.id = payload.id;
+  message.conversation = { id: payload.conversationId } as Conversation;
+  message.sequence = payload.sequence;
+  message.type = payload.type;
+  message.sender = payload.senderId ? ({ id: payload.senderId } as User) : null;
+  message.content = payload.content;
+  message.metadata = payload.metadata;
+  message.clientMessageId = payload.clientMessageId;
+  message.createdAt = new Date(payload.createdAt);
+  message.deliveredAt = payload.deliveredAt ? new Date(payload.deliveredAt) : null;
+  message.readAt = payload.readAt ? new Date(payload.readAt) : null;
+  return message;
 }

@@ -36,6 +36,13 @@ const CLIENT_MESSAGE_ID_MAX = 128;
 const METADATA_MAX_BYTES = 4096;
 const MARK_READ_MAX_IDS = 100;
 
+/** A message written by `append`, not yet announced. */
+export interface Appended {
+  stored: Message;
+  previousStatus: ConversationStatus;
+  conversation: Conversation;
+}
+
 /** What a new message is made of, once checked. */
 export interface NewMessage {
   conversation: Conversation;
@@ -56,6 +63,14 @@ export class MessageService {
     private readonly metrics: Metrics,
     private readonly maxLength: number,
   ) {}
+
+  /** Told about every stored message after it was published (push notifications); must not throw. */
+  private readonly storedListeners: ((message: Message, participantIds: [string, string]) => void)[] = [];
+
+  /** Registers a listener of stored messages (see `storedListeners`). */
+  onStored(listener: (message: Message, participantIds: [string, string]) => void): void {
+    this.storedListeners.push(listener);
+  }
 
   /**
    * sendMessage, with the checks in the contract's order: membership, idempotent replay,
@@ -108,43 +123,78 @@ export class MessageService {
   }
 
   /**
-   * Stores a message in one short transaction: the conversation row lock hands out the next
-   * sequence (gapless under concurrency) and reactivates an archived conversation. Publishes
-   * after commit. Returns null when the idempotency key was taken meanwhile.
+   * Stores a message in one short transaction, then publishes it: the conversation row lock
+   * hands out the next sequence (gapless under concurrency) and reactivates an archived
+   * conversation. Returns null when the idempotency key was taken meanwhile.
    */
   async store(em: EntityManager, message: NewMessage, inTransaction?: (tx: EntityManager, stored: Message) => Promise<void>): Promise<Message | null> {
-    const append = async (tx: EntityManager) => {
-      // One statement (see the append_message migration): lock, next sequence, insert.
-      const [row]: Row[] = await tx.execute('select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)', [
-        randomUUID(),
-        message.conversation.id,
-        message.type,
-        message.senderId,
-        message.content,
-        JSON.stringify(message.metadata),
-        message.clientMessageId,
-      ]);
-      const { previous_status: previousStatus, ...columns } = row;
-      const stored = toMessage(tx, columns);
-      if (inTransaction) await inTransaction(tx, stored);
-      return { stored, previousStatus: previousStatus as ConversationStatus };
-    };
-    let result: { stored: Message; previousStatus: ConversationStatus };
+    let appended: Appended;
     try {
       // Without follow-up writes the statement is its own transaction: one round trip.
-      result = inTransaction ? await em.transactional(append) : await append(em);
+      appended = inTransaction
+        ? await em.transactional(async (tx) => {
+            const inner = await this.append(tx, message);
+            await inTransaction(tx, inner.stored);
+            return inner;
+          })
+        : await this.append(em, message);
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;
     }
-    const { stored, previousStatus } = result;
-    this.metrics.messagesSent.inc({ type: message.type });
-    const participants = participantIds(message.conversation);
+    await this.announce(appended);
+    return appended.stored;
+  }
+
+  /**
+   * Writes a message without telling anyone: for callers whose own transaction must commit
+   * first. They call `announce` after their commit. Raises unique_violation on a used key.
+   */
+  async append(em: EntityManager, message: NewMessage): Promise<Appended> {
+    // One statement (see the append_message migration): lock, next sequence, insert.
+    const [row]: Row[] = await em.execute('select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)', [
+      randomUUID(),
+      message.conversation.id,
+      message.type,
+      message.senderId,
+      message.content,
+      JSON.stringify(message.metadata),
+      message.clientMessageId,
+    ]);
+    const { previous_status: previousStatus, ...columns } = row;
+    return { stored: toMessage(em, columns), previousStatus: previousStatus as ConversationStatus, conversation: message.conversation };
+  }
+
+  /** Publishes a committed message (and the reactivation of its conversation), then tells listeners. */
+  async announce({ stored, previousStatus, conversation }: Appended): Promise<void> {
+    this.metrics.messagesSent.inc({ type: stored.type });
+    const participants = participantIds(conversation);
     await this.events.messageSent(stored, participants);
     if (previousStatus !== ConversationStatus.ACTIVE) {
-      await this.events.conversationChanged(ConversationEventKind.UNARCHIVED, message.conversation.id, participants);
+      await this.events.conversationChanged(ConversationEventKind.UNARCHIVED, conversation.id, participants);
     }
-    return stored;
+    for (const listener of this.storedListeners) listener(stored, participants);
+  }
+
+  /**
+   * serviceStartConversation: the conversation of the pair and job application, created with
+   * its first SYSTEM message in one transaction when it is new. Both are published after commit.
+   */
+  async startWithSystemMessage(
+    em: EntityManager,
+    userIds: [string, string],
+    jobApplicationId: string | null | undefined,
+    systemMessage: string | null | undefined,
+    actorId: string,
+  ): Promise<Conversation> {
+    const content = systemMessage != null ? this.checkContent(systemMessage, 'systemMessage') : null;
+    let appended: Appended | undefined;
+    const result = await this.conversations.findOrCreate(em, userIds, jobApplicationId, actorId, async (tx, conversation) => {
+      if (content) appended = await this.append(tx, { conversation, type: MessageType.SYSTEM, senderId: null, content, metadata: {}, clientMessageId: null });
+    });
+    if (!appended) return result.conversation;
+    await this.announce(appended);
+    return this.conversations.getById(em, result.conversation.id);
   }
 
   async findByClientMessageId(em: EntityManager, conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null> {

@@ -4,6 +4,9 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PresenceTracker } from '../realtime/presence';
 import type { PubSub } from '../realtime/pubsub';
+import type { PushTransport } from '../push/push-transport';
+import type { ObjectStorage } from '../storage/object-storage';
+import type { JobQueue } from './job-queue';
 import type { MessageRateLimiter } from './rate-limiter';
 
 /** What the services are built from: the real parts, chosen once at start by main.ts or a test. */
@@ -15,4 +18,10 @@ export interface ServiceDeps {
   config: Config;
   logger: Logger;
   metrics: Metrics;
+  /** Image objects: S3 or files under DATA_DIR (see storage/create-storage.ts). */
+  storage: ObjectStorage;
+  /** Push provider: FCM or the log (see push/create-push-transport.ts). */
+  push: PushTransport;
+  /** Durable one-off jobs (Agenda on PostgreSQL), e.g. a push batch due at its window's end. */
+  jobQueue: JobQueue;
 }

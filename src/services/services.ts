@@ -1,23 +1,70 @@
+import { timedTransport } from '../push/create-push-transport';
+import { AutoArchiveService } from './auto-archive.service';
 import { ConversationService } from './conversation.service';
 import { EventPublisher } from './event-publisher';
+import { ImageExpiryService } from './image-expiry.service';
+import { ImageMessageService } from './image-message.service';
+import { ImageStorageService } from './image-storage.service';
 import { MessageService } from './message.service';
 import { NotificationSettingsService } from './notification-settings.service';
+import { NotificationService } from './notification.service';
+import { PushDeliveryService } from './push-delivery.service';
 import type { ServiceDeps } from './service-deps';
+import { SubscriptionService } from './subscription.service';
+import { TypingService } from './typing.service';
 import { UserService } from './user.service';
 
 /** The behaviour of CONTRACT.md, GraphQL-free; built once per process and shared by resolvers and jobs. */
 export function createServices(deps: ServiceDeps) {
   const events = new EventPublisher(deps.pubsub, deps.logger);
   const conversations = new ConversationService(events);
+  const messages = new MessageService(conversations, events, deps.rateLimiter, deps.metrics, deps.config.messages.maxLength);
+  const imageStorage = new ImageStorageService(deps.storage, deps.config.images.urlTtlSeconds, deps.metrics, deps.logger);
+  const notifications = new NotificationService({
+    orm: deps.orm,
+    presence: deps.presence,
+    jobs: deps.jobQueue,
+    delivery: new PushDeliveryService({
+      orm: deps.orm,
+      transport: timedTransport(deps.push, deps.metrics),
+      metrics: deps.metrics,
+      logger: deps.logger,
+      retry: { maxAttempts: deps.config.push.maxAttempts, baseDelayMs: deps.config.push.retryBaseDelayMs },
+    }),
+    conversations,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    batchWindowMs: deps.config.push.batchWindowMs,
+    recordRetentionDays: deps.config.push.recordRetentionDays,
+  });
+  // Durable and published first (message.service.ts); then, for an offline recipient, a push.
+  messages.onStored((message, participantIds) => notifications.messageStored(message, participantIds));
   return {
     deps,
     events,
     users: new UserService(deps),
     conversations,
-    messages: new MessageService(conversations, events, deps.rateLimiter, deps.metrics, deps.config.messages.maxLength),
+    messages,
     notificationSettings: new NotificationSettingsService(),
-    /** Signs object keys into expiring URLs; set once image storage is configured. */
-    imageUrls: null as ((key: string) => Promise<string>) | null,
+    /** The realtime streams (subscriptions), access-checked when they start. */
+    subscriptions: new SubscriptionService(deps, conversations),
+    /** setTyping: throttled, expiring by itself; `close()` on shutdown. */
+    typing: new TypingService(conversations, deps.pubsub, deps.logger, {
+      timeoutMs: deps.config.realtime.typingTimeoutMs,
+      throttleMs: deps.config.realtime.typingThrottleMs,
+    }),
+    /** Image objects: stores renditions, signs fresh expiring URLs, reports storage health. */
+    imageStorage,
+    imageMessages: new ImageMessageService(conversations, messages, imageStorage, deps.rateLimiter, deps.metrics, deps.logger, {
+      maxBytes: deps.config.limits.maxUploadBytes,
+      maxCaptionLength: deps.config.messages.maxLength,
+      retentionDays: deps.config.images.retentionDays,
+    }),
+    imageExpiry: new ImageExpiryService(imageStorage, deps.metrics, deps.logger),
+    /** Push rules: batches, quiet hours, notifyUser; `close()` on shutdown. */
+    notifications,
+    /** Auto-archive of idle conversations (the archive-idle-conversations job). */
+    autoArchive: new AutoArchiveService(events, deps.metrics, deps.logger),
   };
 }
 

@@ -15,8 +15,10 @@ export interface LocalStorageOptions {
   /**
    * The service's public origin (and path prefix, if any) as clients reach it, e.g.
    * `https://chat.example.com`; signed URLs are `${publicBaseUrl}/files/<key>?expires=&sig=`.
+   * A function is asked on every signing: the default origin depends on the port the server
+   * is bound to, known only after it listens.
    */
-  publicBaseUrl: string;
+  publicBaseUrl: string | (() => string);
   /**
    * HMAC key of the URL signatures, at least 32 bytes. It must be the same on every instance
    * and survive restarts, or issued URLs stop working.
@@ -44,13 +46,14 @@ export type SignatureCheck = 'ok' | 'invalid' | 'expired';
  */
 export class LocalObjectStorage implements ObjectStorage {
   private readonly directory: string;
-  private readonly baseUrl: string;
+  private readonly baseUrl: () => string;
   private readonly secret: Buffer;
   private readonly now: () => number;
 
   constructor(options: LocalStorageOptions) {
     this.directory = path.resolve(options.directory);
-    this.baseUrl = options.publicBaseUrl.replace(/\/+$/, '');
+    const { publicBaseUrl } = options;
+    this.baseUrl = () => (typeof publicBaseUrl === 'string' ? publicBaseUrl : publicBaseUrl()).replace(/\/+$/, '');
     this.secret = Buffer.isBuffer(options.secret) ? options.secret : Buffer.from(options.secret, 'utf8');
     if (this.secret.length < MIN_SECRET_BYTES) {
       throw new Error(`Local storage URL secret must be at least ${MIN_SECRET_BYTES} bytes`);
@@ -88,7 +91,7 @@ export class LocalObjectStorage implements ObjectStorage {
     assertLocalKey(key);
     const expires = Math.floor(this.now() / 1000) + Math.max(1, Math.floor(ttlSeconds));
     const encodedKey = key.split('/').map(encodeURIComponent).join('/');
-    return `${this.baseUrl}/files/${encodedKey}?expires=${expires}&sig=${this.sign(key, expires)}`;
+    return `${this.baseUrl()}/files/${encodedKey}?expires=${expires}&sig=${this.sign(key, expires)}`;
   }
 
   async isHealthy(): Promise<boolean> {

@@ -1,0 +1,187 @@
+import { hostname } from 'node:os';
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { Agenda, exponential, type Job } from 'agenda';
+import type { JobsConfig } from '../config';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+import type { JobQueue } from '../services/job-queue';
+import * as archiveIdleConversations from './archive-idle-conversations.job';
+import * as deleteExpiredImages from './delete-expired-images.job';
+import * as deliverConversationPush from './deliver-conversation-push.job';
+import * as deliverHeldNotification from './deliver-held-notification.job';
+import type { JobDeps, JobModule } from './job';
+import type { DataJobModule, JobContext } from './job-context';
+import * as pushMaintenance from './push-maintenance.job';
+
+/** Options of {@link AgendaScheduler.create}. */
+export interface AgendaSchedulerOptions {
+  /** The service's database: Agenda keeps its jobs in `agenda_jobs` there (created by a migration). */
+  databaseUrl: string;
+  config: JobsConfig;
+  logger: Logger;
+  metrics: Metrics;
+  /** Written to `agenda_jobs.last_modified_by`. Default `<hostname>:<pid>`. */
+  name?: string;
+}
+
+/** A job that runs on a schedule; one row per name (`type = 'single'`) however many instances start. */
+interface Recurring {
+  job: Pick<JobModule, 'name'> & { run(deps: JobDeps, context?: JobContext): Promise<void> };
+  interval: string;
+  timezone: string;
+}
+
+function recurringJobs(config: JobsConfig): Recurring[] {
+  return [
+    { job: archiveIdleConversations, interval: config.archiveCron, timezone: config.archiveTimezone },
+    { job: deleteExpiredImages, interval: config.imageExpiryCron, timezone: config.archiveTimezone },
+    { job: pushMaintenance, interval: '*/15 * * * *', timezone: 'UTC' },
+  ];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const DATA_JOBS: DataJobModule<any>[] = [deliverConversationPush, deliverHeldNotification];
+
+/**
+ * Agenda 6 on the service's PostgreSQL. Every process that schedules jobs has one (the API
+ * schedules push deliveries); the processes that run jobs (`npm start` unless
+ * JOBS_IN_PROCESS=false, and `npm run worker`) also `start()` it. Agenda's row locks make each
+ * due job run once across all of them; recurring jobs are single rows keyed by name.
+ */
+export class AgendaScheduler implements JobQueue {
+  private processing = false;
+  private publishing = false;
+  private stopped: Promise<void> | undefined;
+  /** Job handlers running in this process. */
+  private readonly running = new Set<Promise<void>>();
+
+  private constructor(
+    readonly agenda: Agenda,
+    private readonly backend: PostgresBackend,
+    private readonly options: AgendaSchedulerOptions,
+  ) {}
+
+  /** Connects to PostgreSQL; rejects when it cannot. Jobs can be scheduled at once, run after `start()`. */
+  static async create(options: AgendaSchedulerOptions): Promise<AgendaScheduler> {
+    // The table comes from the migrations: the backend's own DDL races when instances start together.
+    const backend = new PostgresBackend({ connectionString: options.databaseUrl, ensureSchema: false });
+    // Connected here first, so that a failure rejects this call: Agenda's own connect (in its
+    // constructor) would be an unhandled rejection. Connecting again there is harmless.
+    await backend.connect();
+    const agenda = new Agenda({
+      backend,
+      name: options.name ?? `${hostname()}:${process.pid}`,
+      processEvery: options.config.processEveryMs,
+      defaultLockLifetime: options.config.lockLifetimeMs,
+    });
+    const scheduler = new AgendaScheduler(agenda, backend, options);
+    agenda.on('error', (error: Error) => options.logger.error({ err: error }, 'job scheduler error'));
+    await agenda.ready;
+    return scheduler;
+  }
+
+  async schedule(name: string, at: Date, data: object): Promise<void> {
+    await this.agenda.schedule(at, name, data);
+  }
+
+  /**
+   * Lets the jobs this process schedules wake the workers at once (PostgreSQL NOTIFY) when it
+   * does not run jobs itself; otherwise workers find them on their next poll.
+   */
+  async publishOnly(): Promise<void> {
+    if (this.processing || this.publishing || !this.backend.notificationChannel) return;
+    await this.backend.notificationChannel.connect();
+    this.publishing = true;
+  }
+
+  /** Defines every job, starts processing, and makes sure each recurring job is scheduled. */
+  async start(deps: JobDeps): Promise<void> {
+    if (this.processing) return;
+    if (this.publishing) {
+      await this.backend.notificationChannel?.disconnect();
+      this.publishing = false;
+    }
+    const { config } = this.options;
+    for (const { job } of recurringJobs(config)) {
+      this.define(job.name, (agendaJob) => job.run(deps, { heartbeat: () => agendaJob.touch() }), { concurrency: 1 });
+    }
+    for (const job of DATA_JOBS) {
+      this.define(job.name, (agendaJob) => job.handle(deps, agendaJob.attrs.data), {
+        concurrency: 10,
+        removeOnComplete: true,
+        // A failed run (e.g. the database restarting) is retried: 5 s, 10 s, 20 s, 40 s, 80 s.
+        backoff: exponential({ delay: 5000, maxRetries: 5 }),
+      });
+    }
+    await this.agenda.start();
+    this.processing = true;
+    for (const { job, interval, timezone } of recurringJobs(config)) {
+      await this.agenda.every(interval, job.name, undefined, { timezone, skipImmediate: true });
+    }
+    this.options.logger.info({ jobs: Object.keys(this.agenda.definitions) }, 'job processing started');
+  }
+
+  /**
+   * Stops processing, letting running jobs finish (up to JOBS_DRAIN_TIMEOUT_MS; a job still
+   * running then is taken over by another worker when its lock expires), and disconnects.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopOnce();
+    return this.stopped;
+  }
+
+  private async stopOnce(): Promise<void> {
+    if (this.processing) {
+      // Agenda's drain() waits for a 'complete' event per running job, but a job that emitted it
+      // and is still being removed (removeOnComplete) is counted as running and never completes
+      // again: the drain would wait for its whole timeout. So it is also ended once the handlers
+      // this process runs have returned, after a moment for Agenda to record their state.
+      const handlersDone = new AbortController();
+      let grace: NodeJS.Timeout | undefined;
+      void this.handlersIdle().then(() => {
+        grace = setTimeout(() => handlersDone.abort(), 300);
+        grace.unref();
+      });
+      const result = await this.agenda.drain({
+        timeout: this.options.config.drainTimeoutMs,
+        signal: handlersDone.signal,
+        closeConnection: true,
+      });
+      clearTimeout(grace);
+      if (result.timedOut) this.options.logger.warn({ running: result.running }, 'jobs still running at shutdown; their locks will expire');
+      this.processing = false;
+      return;
+    }
+    if (this.publishing) await this.backend.notificationChannel?.disconnect();
+    await this.backend.disconnect();
+  }
+
+  /** Resolves when no job handler of this process is running. */
+  private async handlersIdle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private define(name: string, run: (job: Job<unknown>) => Promise<void>, options: Parameters<Agenda['define']>[2]): void {
+    const { logger, metrics } = this.options;
+    this.agenda.define(
+      name,
+      async (job: Job<unknown>) => {
+        const stopTimer = metrics.jobDuration.startTimer({ job: name });
+        const running = run(job);
+        this.running.add(running);
+        try {
+          await running;
+          metrics.jobRuns.inc({ job: name, outcome: 'success' });
+        } catch (error) {
+          metrics.jobRuns.inc({ job: name, outcome: 'failure' });
+          logger.error({ err: error, job: name, jobId: String(job.attrs._id) }, 'job failed');
+          throw error;
+        } finally {
+          this.running.delete(running);
+          stopTimer();
+        }
+      },
+      options,
+    );
+  }
+}

@@ -1,0 +1,98 @@
+import { Args, ArgsType, Authorized, Ctx, Field, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import type { SubscribeResolverData } from 'type-graphql';
+import type { Context } from '../context';
+import { markCommitted } from '../observability/delivery-latency';
+import type { ConversationEventPayload, PresencePayload, ReadReceiptPayload, TypingPayload } from '../realtime/topics';
+import { Message } from '../schema/message/message.entity';
+import { ConversationEvent, PresenceEvent, ReadReceipt, TypingEvent } from '../schema/realtime/realtime.types';
+import type { DeliveredMessage } from '../services/subscription.service';
+import { Role, viewerUser } from './auth-checker';
+
+@ArgsType()
+class MessageReceivedArgs {
+  @Field(() => ID, { nullable: true })
+  conversationId?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  afterSequence?: number | null;
+}
+
+@ArgsType()
+class OptionalConversationArgs {
+  @Field(() => ID, { nullable: true })
+  conversationId?: string | null;
+}
+
+@ArgsType()
+class ConversationArgs {
+  @Field(() => ID)
+  conversationId: string;
+}
+
+type Subscribe<TArgs> = SubscribeResolverData<unknown, TArgs, Context>;
+
+/**
+ * The Subscription type. Each field has its own `subscribe` (a service call that checks access
+ * and returns an iterator of small payloads); the resolvers below turn one payload into the
+ * GraphQL object without a database round trip. Subscription contexts live as long as the
+ * subscription, so each event starts with an empty identity map.
+ */
+@Resolver()
+export class SubscriptionResolver {
+  @Authorized(Role.USER)
+  @Subscription(() => Message, {
+    description:
+      "New messages in one conversation, or in all of the viewer's conversations when\nconversationId is omitted (the viewer's own included, for their other devices).\nWith conversationId and afterSequence: first every stored message with a greater\nsequence, in order, then live ones: no gap and no duplicate across the switch.",
+    subscribe: ({ args, context }: Subscribe<MessageReceivedArgs>) =>
+      context.services.subscriptions.messages(context.em, viewerUser(context).id, args.conversationId, args.afterSequence),
+  })
+  messageReceived(
+    @Root() delivery: DeliveredMessage,
+    @Args(() => MessageReceivedArgs) _args: MessageReceivedArgs,
+    @Ctx() ctx: Context,
+  ): Message {
+    ctx.em.clear();
+    if (delivery.committedAt !== null) markCommitted(ctx, delivery.committedAt);
+    return delivery.message;
+  }
+
+  @Authorized(Role.USER)
+  @Subscription(() => ReadReceipt, {
+    description: "Read receipts in one conversation, or in all of the viewer's conversations.",
+    subscribe: ({ args, context }: Subscribe<OptionalConversationArgs>) =>
+      context.services.subscriptions.reads(context.em, viewerUser(context).id, args.conversationId),
+  })
+  messageRead(@Root() receipt: ReadReceiptPayload, @Args(() => OptionalConversationArgs) _args: OptionalConversationArgs): ReadReceipt {
+    return { ...receipt, readAt: new Date(receipt.readAt) };
+  }
+
+  @Authorized(Role.USER)
+  @Subscription(() => TypingEvent, {
+    description: "The other participant's typing in one conversation.",
+    subscribe: ({ args, context }: Subscribe<ConversationArgs>) =>
+      context.services.subscriptions.typing(context.em, viewerUser(context).id, args.conversationId),
+  })
+  typing(@Root() event: TypingPayload, @Args(() => ConversationArgs) _args: ConversationArgs): TypingEvent {
+    return event;
+  }
+
+  @Authorized(Role.USER)
+  @Subscription(() => PresenceEvent, {
+    description: 'Online/offline changes of the people the viewer shares a conversation with.',
+    subscribe: ({ context }: Subscribe<Record<string, never>>) => context.services.subscriptions.presence(viewerUser(context).id),
+  })
+  presenceChanged(@Root() event: PresencePayload): PresenceEvent {
+    return { ...event, lastSeenAt: event.lastSeenAt ? new Date(event.lastSeenAt) : null };
+  }
+
+  @Authorized(Role.USER)
+  @Subscription(() => ConversationEvent, {
+    description: 'Conversations of the viewer created, updated, archived or unarchived.',
+    subscribe: ({ context }: Subscribe<Record<string, never>>) => context.services.subscriptions.conversationEvents(viewerUser(context).id),
+  })
+  async conversationEvent(@Root() event: ConversationEventPayload, @Ctx() ctx: Context): Promise<ConversationEvent> {
+    ctx.em.clear();
+    const conversation = await ctx.services.conversations.getForViewer(ctx.em, viewerUser(ctx).id, event.conversationId);
+    return { kind: event.kind, conversation };
+  }
+}
