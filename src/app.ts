@@ -19,6 +19,7 @@ import { bodyErrorHandler, operationalRoutes } from './server/http-routes';
 import { observabilityPlugin } from './server/observability-plugin';
 import type { ConnectionPresenceTracker } from './realtime/presence-tracker';
 import { graphqlUploads } from './server/upload-middleware';
+import { costLimitPlugin } from './server/query-cost';
 import { abuseLimitRules } from './server/validation-rules';
 import { createWebSocketServer, drainWebSocketsPlugin } from './server/websocket-server';
 import type { ServiceDeps } from './services/service-deps';
@@ -74,6 +75,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     plugins: [
       // No HTTP caching of per-viewer data; without it Apollo instruments every field resolver.
       ApolloServerPluginCacheControlDisabled(),
+      costLimitPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
       config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(deps.metrics, logger),

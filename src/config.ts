@@ -64,7 +64,7 @@ export interface RealtimeConfig {
 
 /**
  * Abuse limits on every GraphQL operation, over HTTP and WebSocket alike.
- * Each one has a test in test/limits.test.ts.
+ * Each one has a test in test/api/limits.test.ts.
  */
 export const LIMITS = {
   /** Deepest selection allowed; the contract's deepest useful query is about 6. */
@@ -73,8 +73,12 @@ export const LIMITS = {
   maxAliases: 15,
   /** Directives per operation. */
   maxDirectives: 20,
-  /** graphql-armor cost units per operation. */
-  maxCost: 5000,
+  /**
+   * Cost units per operation (query-cost.ts): a field is 1, a connection multiplies its
+   * selection by its page size. A full 100-conversation page is about 6,000; a page of 100
+   * conversations each with 100 messages (about 300,000) is refused.
+   */
+  maxCost: 25_000,
   /** JSON request body cap for POST /graphql (uploads have their own cap). */
   maxBodyBytes: 100 * 1024,
   /** The contract's image upload cap: 5 MB, counted while the file streams in. */

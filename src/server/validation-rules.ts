@@ -1,4 +1,3 @@
-import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -8,7 +7,8 @@ import { LIMITS } from '../config';
 /**
  * The abuse limits as GraphQL validation rules, shared by HTTP (Apollo) and WebSocket
  * (graphql-ws `onSubscribe`), so that one operation is judged the same on both.
- * Limit values live in config.ts (LIMITS).
+ * Limit values live in config.ts (LIMITS). The cost limit needs the variables, so it is not a
+ * validation rule: see query-cost.ts.
  */
 export function abuseLimitRules(): ValidationRule[] {
   // Not thrown (a throw escapes graphql's validate()): reported as a validation error instead,
@@ -20,6 +20,5 @@ export function abuseLimitRules(): ValidationRule[] {
     maxDepthRule({ ...common, n: LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true }),
     maxAliasesRule({ ...common, n: LIMITS.maxAliases }),
     maxDirectivesRule({ ...common, n: LIMITS.maxDirectives }),
-    costLimitRule({ ...common, maxCost: LIMITS.maxCost, ignoreIntrospection: true, flattenFragments: true }),
   ] as ValidationRule[];
 }

@@ -30,6 +30,7 @@ import { RealtimeCloseCode } from './close-codes';
 import { createErrorFormatter } from './format-error';
 import { guardSendBuffer } from './send-guard';
 import { SocketSessions } from './socket-sessions';
+import { costLimitError } from './query-cost';
 import { abuseLimitRules } from './validation-rules';
 
 /** After a 4008 close, how long a client gets to read what is buffered before the socket is destroyed. */
@@ -156,6 +157,8 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         }
         const errors = validate(schema, document, rules);
         if (errors.length > 0) return errors.map((error) => requestError(error.message, 'GRAPHQL_VALIDATION_FAILED', error));
+        const tooCostly = costLimitError(schema, document, payload.variables ?? undefined, payload.operationName);
+        if (tooCostly) return [tooCostly];
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined };
       },
       context: (ctx, id) => {

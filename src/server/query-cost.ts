@@ -1,0 +1,57 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LIMITS } from '../config';
+import { ErrorCode } from '../errors';
+
+/**
+ * The cost limit, computed with the operation's variables: a field costs 1, and a connection
+ * (`first`/`last`, or its default page size) multiplies what it selects by the page size. So
+ * `conversations(first: $n)` costs the same as `conversations(first: 100)` when n = 100, which a
+ * validation rule (variables unknown) cannot see. Shared by HTTP (Apollo plugin) and WebSocket.
+ */
+const DEFAULT_PAGE_SIZES: Record<string, number> = {
+  conversations: LIMITS.defaultConversationPageSize,
+  messages: LIMITS.defaultMessagePageSize,
+};
+
+const pageSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const defaultSize = DEFAULT_PAGE_SIZES[field.name];
+  if (defaultSize === undefined) return 1 + childComplexity;
+  const requested = Number(args.first ?? args.last ?? defaultSize);
+  const size = Number.isFinite(requested) && requested >= 0 ? Math.min(requested, LIMITS.maxPageSize) : defaultSize;
+  return 1 + Math.max(1, size) * childComplexity;
+};
+
+/** The cost of one operation with its variables. */
+export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null) {
+  return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [pageSizeEstimator] });
+}
+
+/** A GraphQLError when the operation costs more than LIMITS.maxCost, else null. */
+export function costLimitError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): GraphQLError | null {
+  let cost: number;
+  try {
+    cost = operationCost(schema, document, variables, operationName);
+  } catch {
+    return null; // bad variables: graphql-js reports them with their own error
+  }
+  if (cost <= LIMITS.maxCost) return null;
+  return new GraphQLError(`Query cost limit of ${LIMITS.maxCost} exceeded, found ${cost}`, {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'COST_LIMIT', cost, limit: LIMITS.maxCost },
+  });
+}
+
+/** Apollo plugin: refuses an operation over the cost limit once its variables are known. */
+export function costLimitPlugin(): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request }) {
+          const error = costLimitError(schema, document, request.variables, request.operationName);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
