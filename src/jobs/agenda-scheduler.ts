@@ -1,6 +1,8 @@
+import type { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { PostgresBackend } from '@agendajs/postgres-backend';
 import { Agenda, exponential, type Job } from 'agenda';
+import { Pool } from 'pg';
 import type { JobsConfig } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -58,24 +60,39 @@ export class AgendaScheduler implements JobQueue {
   private constructor(
     readonly agenda: Agenda,
     private readonly backend: PostgresBackend,
+    private readonly pool: Pool,
     private readonly options: AgendaSchedulerOptions,
   ) {}
 
   /** Connects to PostgreSQL; rejects when it cannot. Jobs can be scheduled at once, run after `start()`. */
   static async create(options: AgendaSchedulerOptions): Promise<AgendaScheduler> {
+    const { logger } = options;
+    // Our own pool: the backend's has no 'error' listener, so a PostgreSQL restart (or an
+    // embedded server stopped by the process that owns it) would crash the process.
+    const pool = new Pool({ connectionString: options.databaseUrl, max: 5, application_name: 'messaging-jobs' });
+    pool.on('error', (error) => logger.warn({ err: error }, 'idle job scheduler connection failed'));
     // The table comes from the migrations: the backend's own DDL races when instances start together.
-    const backend = new PostgresBackend({ connectionString: options.databaseUrl, ensureSchema: false });
-    // Connected here first, so that a failure rejects this call: Agenda's own connect (in its
-    // constructor) would be an unhandled rejection. Connecting again there is harmless.
-    await backend.connect();
+    const backend = new PostgresBackend({ pool, ensureSchema: false });
+    // Same for the LISTEN connection: it reconnects by itself, its errors need a listener.
+    (backend.notificationChannel as unknown as EventEmitter | undefined)?.on('error', (error: Error) =>
+      logger.warn({ err: error }, 'job notification channel failed; reconnecting'),
+    );
+    try {
+      // Connected here first, so that a failure rejects this call: Agenda's own connect (in its
+      // constructor) would be an unhandled rejection. Connecting again there is harmless.
+      await backend.connect();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
     const agenda = new Agenda({
       backend,
       name: options.name ?? `${hostname()}:${process.pid}`,
       processEvery: options.config.processEveryMs,
       defaultLockLifetime: options.config.lockLifetimeMs,
     });
-    const scheduler = new AgendaScheduler(agenda, backend, options);
-    agenda.on('error', (error: Error) => options.logger.error({ err: error }, 'job scheduler error'));
+    const scheduler = new AgendaScheduler(agenda, backend, pool, options);
+    agenda.on('error', (error: Error) => logger.error({ err: error }, 'job scheduler error'));
     await agenda.ready;
     return scheduler;
   }
@@ -150,10 +167,10 @@ export class AgendaScheduler implements JobQueue {
       clearTimeout(grace);
       if (result.timedOut) this.options.logger.warn({ running: result.running }, 'jobs still running at shutdown; their locks will expire');
       this.processing = false;
-      return;
+    } else if (this.publishing) {
+      await this.backend.notificationChannel?.disconnect();
     }
-    if (this.publishing) await this.backend.notificationChannel?.disconnect();
-    await this.backend.disconnect();
+    await this.pool.end();
   }
 
   /** Resolves when no job handler of this process is running. */

@@ -143,16 +143,37 @@ export class NotificationService {
     const now = this.now();
     const quietEnd = this.quietUntil(recipient.quietHours, now, userId);
     const dueAt = quietEnd ?? new Date(now.getTime() + this.options.batchWindowMs);
-    // Opens the batch unless one is open: concurrent messages, on any instance, open one.
-    const opened: Row[] = await em.execute(
-      `insert into push_conversation_state (user_id, conversation_id, batch_from, due_at) values (?, ?, ?, ?)
-       on conflict (user_id, conversation_id) do update set batch_from = excluded.batch_from, due_at = excluded.due_at
-       where push_conversation_state.due_at is null or push_conversation_state.due_at < ?
-       returning due_at`,
-      [userId, conversationId, sequence, dueAt, new Date(now.getTime() - LOST_JOB_AFTER_MS)],
-    );
-    if (opened.length > 0) await this.options.jobs.schedule(DELIVER_CONVERSATION_PUSH, dueAt, { userId, conversationId });
+    const opened = await em.transactional((tx) => this.openOrJoinBatch(tx as EntityManager, userId, conversationId, sequence, dueAt, now));
+    if (opened) await this.options.jobs.schedule(DELIVER_CONVERSATION_PUSH, dueAt, { userId, conversationId });
     return quietEnd ? 'deferred' : 'batched';
+  }
+
+  /**
+   * Opens the conversation's batch for the recipient (true: schedule its job) unless one is
+   * open, which the message joins. The row lock makes concurrent messages, on any instance,
+   * open one batch; a message whose decision came late still counts (the least batch_from).
+   * A batch overdue by LOST_JOB_AFTER_MS lost its job and is opened again.
+   */
+  private async openOrJoinBatch(tx: EntityManager, userId: string, conversationId: string, sequence: number, dueAt: Date, now: Date): Promise<boolean> {
+    const inserted: Row[] = await tx.execute(
+      `insert into push_conversation_state (user_id, conversation_id, batch_from, due_at) values (?, ?, ?, ?)
+       on conflict (user_id, conversation_id) do nothing returning due_at`,
+      [userId, conversationId, sequence, dueAt],
+    );
+    if (inserted.length > 0) return true;
+    const [state]: Row[] = await tx.execute(
+      `select batch_from, due_at from push_conversation_state where user_id = ? and conversation_id = ? for update`,
+      [userId, conversationId],
+    );
+    const open = state.due_at !== null && new Date(state.due_at as string).getTime() >= now.getTime() - LOST_JOB_AFTER_MS;
+    if (open && state.batch_from !== null && Number(state.batch_from) <= sequence) return false;
+    await tx.execute(`update push_conversation_state set batch_from = ?, due_at = ? where user_id = ? and conversation_id = ?`, [
+      open ? Math.min(Number(state.batch_from ?? sequence), sequence) : sequence,
+      open ? state.due_at : dueAt,
+      userId,
+      conversationId,
+    ]);
+    return !open;
   }
 
   /**

@@ -69,6 +69,9 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     JWT_SECRET: TEST_JWT_SECRET,
     MIGRATE_ON_START: 'false',
     DATA_DIR: `/tmp/messaging-test-${process.pid}`,
+    // Agenda leaves a lock watchdog timer of half this after each job run (a recurring job may
+    // come due while a test runs): short, so that Jest is not kept waiting at the end.
+    JOBS_LOCK_LIFETIME_MS: '2000',
     ...env,
   });
   const service = await startService(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), port: 0, host: '127.0.0.1' });

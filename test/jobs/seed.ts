@@ -33,6 +33,9 @@ export async function statusCounts(em: EntityManager, tag: string): Promise<Reco
 
 /** Audit rows of the auto-archive for the tagged conversations: total and distinct conversations. */
 export async function autoArchiveAudit(em: EntityManager, tag: string): Promise<{ rows: number; conversations: number }> {
+  // Fresh rows have no statistics yet: without them the planner joins 30,000 x 30,000 in a nested loop.
+  await em.execute('analyze conversations');
+  await em.execute('analyze audit_log');
   const [row] = await em.execute(
     `select count(*)::int as rows, count(distinct a.entity_id)::int as conversations
      from audit_log a join conversations c on a.entity_type = 'conversation' and a.entity_id = c.id::text
