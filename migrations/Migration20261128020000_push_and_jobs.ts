@@ -16,7 +16,7 @@ import { Migration } from '@mikro-orm/migrations';
  *   connect (its DDL is not safe when several instances start at once). Same columns and
  *   indexes as @agendajs/postgres-backend 3.0.6 (src/schema.ts there): check them when upgrading.
  */
-export class Migration20261205000000_push_and_jobs extends Migration {
+export class Migration20261128020000_push_and_jobs extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       create table push_conversation_state (
