@@ -10,15 +10,13 @@ import {
   UnarchiveConversationDocument,
   UpsertUserDocument,
 } from '../generated/graphql';
-import { actor, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
+import { actor, startTestServer, type Actor, type TestServer, codes } from '../helpers/test-server';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(() => server.stop());
-
-const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.map((e) => e.extensions?.code);
 
 async function known(name: string): Promise<Actor> {
   const person = await actor(server, name);

@@ -7,7 +7,7 @@ import {
   SendMessageDocument,
   StartConversationDocument,
 } from '../generated/graphql';
-import { actor, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
+import { actor, startTestServer, type Actor, type TestServer, codes } from '../helpers/test-server';
 
 const RATE_LIMIT = 5;
 let server: TestServer;
@@ -27,8 +27,6 @@ async function pair(): Promise<{ ana: Actor; bo: Actor; conversationId: string }
 function send(who: Actor, conversationId: string, content: string, clientMessageId?: string) {
   return server.request(SendMessageDocument, { input: { conversationId, content, clientMessageId } }, who.token);
 }
-
-const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.map((e) => e.extensions?.code);
 
 describe('sendMessage', () => {
   test('stores the message with sequence, sender, timestamps and echoes the key', async () => {

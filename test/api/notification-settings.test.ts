@@ -6,15 +6,13 @@ import {
   UnregisterPushDeviceDocument,
   UpdateNotificationPreferencesDocument,
 } from '../generated/graphql';
-import { actor, startTestServer, type TestServer } from '../helpers/test-server';
+import { actor, startTestServer, type TestServer, codes } from '../helpers/test-server';
 
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(() => server.stop());
-
-const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.map((e) => e.extensions?.code);
 
 describe('notification preferences', () => {
   test('default to everything on and quiet hours off (22:00-08:00 UTC)', async () => {

@@ -89,3 +89,6 @@ export async function actor(server: TestServer, name: string): Promise<Actor> {
   const id = randomUUID();
   return { id, name, token: await server.token(id, { name }) };
 }
+
+/** The `extensions.code` of each error of a response (undefined when it has none). */
+export const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.map((e) => e.extensions?.code);
