@@ -16,6 +16,7 @@ import { DomainError, unauthenticated } from './errors';
 import { createSchema } from './schema/build-schema';
 import { createErrorFormatter } from './server/format-error';
 import { bodyErrorHandler, operationalRoutes } from './server/http-routes';
+import { InFlightRequests } from './server/in-flight';
 import { observabilityPlugin } from './server/observability-plugin';
 import type { ConnectionPresenceTracker } from './realtime/presence-tracker';
 import { graphqlUploads } from './server/upload-middleware';
@@ -97,6 +98,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
   };
 
+  const inFlight = new InFlightRequests();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
@@ -112,6 +114,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (deps.storage instanceof LocalObjectStorage) app.use(localFilesRouter(deps.storage));
   app.use(
     '/graphql',
+    inFlight.middleware,
     cors({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),
     graphqlUploads({ maxFileBytes: config.limits.maxUploadBytes, maxFieldBytes: config.limits.maxBodyBytes }),
     express.json({ limit: config.limits.maxBodyBytes }),
@@ -135,7 +138,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
         httpServer.listen(port, host, () => resolve((httpServer.address() as AddressInfo).port));
       }),
     close: async () => {
+      // From now on new requests (even on open keep-alive sockets) get 503; running ones finish
+      // before the pools they use are closed.
+      const requestsDone = inFlight.drain(10_000);
       await apollo.stop();
+      await requestsDone;
       await services.typing.close();
       await services.notifications.close();
     },

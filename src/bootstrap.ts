@@ -98,7 +98,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
       const redis = rateLimitRedis;
       onStop('rate-limit Redis', () => closeRedisConnection(redis));
     }
-    const rateLimiter = MessageRateLimiter.create(config.messages.rateLimitPerHour, rateLimitRedis);
+    const rateLimiter = MessageRateLimiter.create(config.messages.rateLimitPerHour, rateLimitRedis, `${config.realtime.redisPrefix}rl:messages`);
     // Closed after the HTTP server (stop runs in reverse), so sockets disconnect first.
     const presence = await createPresenceTracker({
       redisUrl: config.redisUrl,
