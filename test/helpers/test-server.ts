@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { signDevToken } from '../../src/auth/token-issuer';
-import { startService, type RunningService } from '../../src/bootstrap';
+import { startService, type RunningService, type StartOptions } from '../../src/bootstrap';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
 
@@ -60,8 +60,11 @@ export class TestServer {
   }
 }
 
-/** Starts a server; `env` overrides the test environment (e.g. a small rate limit). */
-export async function startTestServer(env: Record<string, string | undefined> = {}): Promise<TestServer> {
+/**
+ * Starts a server; `env` overrides the test environment (e.g. a small rate limit) and
+ * `options` the real parts (e.g. a push transport pointed at the fake FCM).
+ */
+export async function startTestServer(env: Record<string, string | undefined> = {}, options: Pick<StartOptions, 'push'> = {}): Promise<TestServer> {
   const config: Config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: process.env.DATABASE_URL,
@@ -74,7 +77,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     JOBS_LOCK_LIFETIME_MS: '2000',
     ...env,
   });
-  const service = await startService(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), port: 0, host: '127.0.0.1' });
+  const service = await startService(config, { ...options, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), port: 0, host: '127.0.0.1' });
   return new TestServer(service);
 }
 

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { startService } from '../../src/bootstrap';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/observability/logger';
 import { createFcmTransport, type FcmTransport } from '../../src/push/fcm-transport';
 import { PresenceStatus } from '../../src/schema/common/enums';
 import {
@@ -12,7 +9,7 @@ import {
   StartConversationDocument,
   UpdateNotificationPreferencesDocument,
 } from '../generated/graphql';
-import { actor, TEST_JWT_SECRET, TestServer, type Actor } from '../helpers/test-server';
+import { actor, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
 import { fakeCredential, replies, startFakeFcm, type FakeFcm } from '../push/fake-fcm-server';
 import { describeWithRedis, metricValue, RealtimeClient, sleep, waitUntil, wsUrl } from '../realtime-api/realtime-helpers';
 
@@ -28,21 +25,7 @@ let transport: FcmTransport;
 const servers: TestServer[] = [];
 
 async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: process.env.DATABASE_URL,
-    REDIS_URL: process.env.REDIS_URL,
-    JWT_SECRET: TEST_JWT_SECRET,
-    MIGRATE_ON_START: 'false',
-    DATA_DIR: `/tmp/messaging-test-${process.pid}`,
-    PUSH_BATCH_WINDOW_MS: String(WINDOW_MS),
-    JOBS_PROCESS_EVERY_MS: '200',
-    // Agenda's lock watchdog timer lives half of this after each run.
-    JOBS_LOCK_LIFETIME_MS: '2000',
-    ...env,
-  });
-  const service = await startService(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), port: 0, host: '127.0.0.1', push: transport });
-  const server = new TestServer(service);
+  const server = await startTestServer({ PUSH_BATCH_WINDOW_MS: String(WINDOW_MS), JOBS_PROCESS_EVERY_MS: '200', ...env }, { push: transport });
   servers.push(server);
   return server;
 }
