@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 import { DomainError, ErrorCode } from '../errors';
+import { stripControlCharacters } from '../plain-text';
 import { VerifiedTokenCache } from './verified-token-cache';
 import { isUuid, type Viewer } from './viewer';
 
@@ -86,7 +87,6 @@ async function detectAlgorithm(pem: string): Promise<string> {
 
 /** A display claim as one line of text (no control characters), at most `max` characters. */
 function claimText(value: string, max: number): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, max);
+  const cleaned = stripControlCharacters(value).slice(0, max);
   return cleaned.length > 0 ? cleaned : undefined;
 }

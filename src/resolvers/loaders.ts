@@ -42,7 +42,7 @@ export function createLoaders(em: EntityManager, viewerId: string | null, presen
            where (conversation_id, sequence) in (select * from unnest(?::uuid[], ?::int[]))`,
           [`{${pairs.map((p) => p[0]).join(',')}}`, `{${pairs.map((p) => p[1]).join(',')}}`],
         );
-        const byKey = new Map(rows.map((row) => [`${row.conversation_id}:${row.sequence}`, toMessage(em, row)]));
+        const byKey = new Map(rows.map((row) => [`${row.conversation_id}:${row.sequence}`, toMessage(row)]));
         return keys.map((key) => byKey.get(key) ?? null);
       },
       { cache },

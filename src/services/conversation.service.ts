@@ -38,7 +38,7 @@ export class ConversationService {
       [conversationId.toLowerCase(), viewerId, viewerId],
     );
     if (rows.length === 0) throw notFound();
-    return toConversation(em, rows[0]);
+    return toConversation(rows[0]);
   }
 
   /** Any conversation by id (service role). */
@@ -48,7 +48,7 @@ export class ConversationService {
       conversationId.toLowerCase(),
     ]);
     if (rows.length === 0) throw notFound();
-    return toConversation(em, rows[0]);
+    return toConversation(rows[0]);
   }
 
   /** startConversation: self is BAD_USER_INPUT, an unknown other user NOT_FOUND. */
@@ -81,7 +81,7 @@ export class ConversationService {
         [randomUUID(), a, b, jobId],
       );
       if (inserted.length > 0) {
-        const conversation = toConversation(tx, inserted[0]);
+        const conversation = toConversation(inserted[0]);
         await recordAudit(tx, [{ actorId, action: 'conversation.created', entityType: 'conversation', entityId: conversation.id }]);
         if (inTransaction) await inTransaction(tx, conversation);
         return { conversation, created: true };
@@ -92,7 +92,7 @@ export class ConversationService {
            and (job_application_id = ? or (?::text is null and job_application_id is null))`,
         [a, b, jobId, jobId],
       );
-      return { conversation: toConversation(tx, existing[0]), created: false };
+      return { conversation: toConversation(existing[0]), created: false };
     });
     if (result.created) {
       await this.events.conversationChanged(ConversationEventKind.CREATED, result.conversation.id, [a, b]);
@@ -131,7 +131,7 @@ export class ConversationService {
     );
     const hasNextPage = rows.length > limit;
     const edges = rows.slice(0, limit).map(({ activity_cursor, ...row }) => {
-      const node = toConversation(em, row);
+      const node = toConversation(row);
       return { cursor: encodeCursor([String(activity_cursor), node.id]), node };
     });
     return {
@@ -184,7 +184,7 @@ export class ConversationService {
           data: { from: conversation.status, to: status },
         },
       ]);
-      return toConversation(tx, rows[0]);
+      return toConversation(rows[0]);
     });
     if (!updated) return this.getForViewer(em, viewerId, conversationId);
     const kind = archiving ? ConversationEventKind.ARCHIVED : ConversationEventKind.UNARCHIVED;

@@ -162,7 +162,7 @@ export class MessageService {
       message.clientMessageId,
     ]);
     const { previous_status: previousStatus, ...columns } = row;
-    return { stored: toMessage(em, columns), previousStatus: previousStatus as ConversationStatus, conversation: message.conversation };
+    return { stored: toMessage(columns), previousStatus: previousStatus as ConversationStatus, conversation: message.conversation };
   }
 
   /** Publishes a committed message (and the reactivation of its conversation), then tells listeners. */
@@ -202,7 +202,7 @@ export class MessageService {
       `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
       [conversationId, senderId, clientMessageId],
     );
-    return rows.length > 0 ? toMessage(em, rows[0]) : null;
+    return rows.length > 0 ? toMessage(rows[0]) : null;
   }
 
   /**
@@ -229,7 +229,7 @@ export class MessageService {
           );
     // With a limit of 0 nothing is read: the window (after, before) ∩ [1, lastSequence] is known.
     const more = limit === 0 ? Math.min(before - 1, conversation.lastSequence) > after : rows.length > limit;
-    const nodes = rows.slice(0, limit).map((row) => toMessage(em, row));
+    const nodes = rows.slice(0, limit).map((row) => toMessage(row));
     if (!forward) nodes.reverse();
     const edges = nodes.map((node) => ({ cursor: encodeCursor([node.sequence]), node }));
     return {

@@ -14,7 +14,7 @@ import type { ConversationService } from './conversation.service';
 import { DELIVER_CONVERSATION_PUSH, DELIVER_HELD_NOTIFICATION, type JobQueue } from './job-queue';
 import type { DeliverySummary, NotificationDraft, PushDeliveryService } from './push-delivery.service';
 import type { Row } from './rows';
-import { stripControlCharacters } from './user.service';
+import { stripControlCharacters } from '../plain-text';
 
 /** notifyUser's input, as the resolver hands it over. */
 export interface NotifyUserInput {

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ConversationStatus, MessageType } from '../schema/common/enums';
 import type { Conversation } from '../schema/conversation/conversation.entity';
 import type { Message } from '../schema/message/message.entity';
@@ -28,7 +27,7 @@ function dateOrNull(value: unknown): Date | null {
  * with the ORM (`em.map` costs more than the query on a send); nothing flushes them, and
  * relations are id references that loaders resolve when a client asks for them.
  */
-export function toMessage(_em: EntityManager, row: Row): Message {
+export function toMessage(row: Row): Message {
   return {
     id: String(row.id),
     conversation: ref(row.conversation_id),
@@ -45,7 +44,7 @@ export function toMessage(_em: EntityManager, row: Row): Message {
 }
 
 /** A conversation row as the object the resolvers read (see toMessage). */
-export function toConversation(_em: EntityManager, row: Row): Conversation {
+export function toConversation(row: Row): Conversation {
   return {
     id: String(row.id),
     participantA: ref(row.participant_a_id),

@@ -181,7 +181,7 @@ export class SubscriptionService {
        order by sequence asc limit ?`,
       [conversationId, after, before, before, limit],
     );
-    return rows.map((row) => toMessage(em, row));
+    return rows.map((row) => toMessage(row));
   }
 
   private fork(): EntityManager {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors';
 import { isUuid, type UserViewer } from '../auth/viewer';
+import { stripControlCharacters } from '../plain-text';
 import { User } from '../schema/user/user.entity';
 import type { ServiceDeps } from './service-deps';
 
@@ -70,20 +71,10 @@ export class UserService {
     return em.map(User, rows[0]);
   }
 
-  async findById(em: EntityManager, id: string): Promise<User | null> {
-    if (!isUuid(id)) return null;
-    return em.findOne(User, { id: id.toLowerCase() });
-  }
 }
 
 function checkOptionalText(value: string | null | undefined, max: number, field: string): void {
   if (value !== null && value !== undefined && value.length > max) {
     throw badInput(`${field} must be at most ${max} characters`, field);
   }
-}
-
-/** Names and URLs are one line of text: control characters (NUL breaks PostgreSQL text) go. */
-export function stripControlCharacters(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f]/g, '');
 }
