@@ -5,6 +5,7 @@ import { TokenVerifier } from './auth/token-verifier';
 import type { Config } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { initORM, onQuery, type Orm } from './db/orm';
+import { PgSql } from './db/sql';
 import { AgendaScheduler } from './jobs/agenda-scheduler';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics, type Metrics } from './observability/metrics';
@@ -14,6 +15,7 @@ import { createPubSub } from './realtime/create-pubsub';
 import { createPresenceTracker } from './realtime/create-presence';
 import type { PubSub } from './realtime/pubsub';
 import { closeRedisConnection, createRedisConnection } from './realtime/redis-connection';
+import { Outbox } from './services/outbox';
 import { presenceListener } from './services/presence.service';
 import { MessageRateLimiter } from './services/rate-limiter';
 import { closeObjectStorage, createObjectStorage } from './storage/create-storage';
@@ -74,6 +76,17 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const orm = await initORM(databaseUrl, { migrate: config.migrateOnStart });
     onStop('database pool', () => orm.close());
 
+    // The hot paths' own pool: bind parameters and prepared statements (db/sql.ts).
+    const sql = new PgSql({
+      connectionString: databaseUrl,
+      max: config.database.poolMax,
+      preparedStatements: config.database.preparedStatements,
+    });
+    onStop('hot-path pool', () => sql.close());
+    // Closed after the HTTP server: the last acknowledgements are written first.
+    const outbox = new Outbox({ sql, logger, leaseMs: config.outbox.leaseMs, sweepMs: config.outbox.sweepMs });
+    onStop('outbox', () => outbox.close());
+
     const metrics = createMetrics({
       // A full count: in production at most once a minute, however often /metrics is scraped.
       countActiveConversations: cachedFor(config.isProduction ? 60_000 : 0, async () => {
@@ -123,10 +136,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const jobs = await AgendaScheduler.create({ databaseUrl, config: config.jobs, logger, metrics });
     onStop('jobs', () => jobs.stop());
 
-    const app = await createApp({ config, logger, metrics, orm, pubsub, presence, rateLimiter, tokenVerifier, storage, push, jobQueue: jobs });
+    const app = await createApp({ config, logger, metrics, orm, sql, outbox, pubsub, presence, rateLimiter, tokenVerifier, storage, push, jobQueue: jobs });
     const port = await app.listen(options.port ?? config.port, options.host);
     boundPort = port;
     onStop('HTTP server', () => app.close());
+    // Every instance relays what a crashed (or cut-off) one committed but did not publish.
+    outbox.startRelay({ announcer: app.services.announcer, events: app.services.events });
     if (config.jobs.inProcess) await jobs.start({ services: app.services, config, logger });
     else await jobs.publishOnly();
 

@@ -34,6 +34,45 @@ export interface Config {
   realtime: RealtimeConfig;
   push: PushConfig;
   jobs: JobsConfig;
+  database: DatabaseConfig;
+  outbox: OutboxConfig;
+  /** Test builds only (NODE_ENV=test): faults injected on purpose. */
+  testHooks: { crashAfterCommit: boolean };
+}
+
+/** The hot-path pool (src/db/sql.ts); MikroORM keeps its own pool. */
+export interface DatabaseConfig {
+  /** DATABASE_POOL_MAX: connections of the hot-path pool. */
+  poolMax: number;
+  /**
+   * DATABASE_PREPARED_STATEMENTS: named prepared statements on the hot paths. Default on, and
+   * off when DATABASE_DIRECT_URL differs from DATABASE_URL (a transaction-mode pooler is in front).
+   */
+  preparedStatements: boolean;
+}
+
+/** The transactional outbox (src/services/outbox.ts). */
+export interface OutboxConfig {
+  /** OUTBOX_LEASE_MS: how long the committing instance may publish an event before any relay does. */
+  leaseMs: number;
+  /** OUTBOX_SWEEP_MS: how often each instance's relay looks for events whose lease ran out. */
+  sweepMs: number;
+}
+
+function loadDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
+  const direct = optional(env, 'DATABASE_DIRECT_URL');
+  const pooled = direct !== undefined && direct !== optional(env, 'DATABASE_URL');
+  return {
+    poolMax: intFromEnv(env, 'DATABASE_POOL_MAX', 10),
+    preparedStatements: boolFromEnv(env, 'DATABASE_PREPARED_STATEMENTS', !pooled),
+  };
+}
+
+function loadOutboxConfig(env: NodeJS.ProcessEnv): OutboxConfig {
+  return {
+    leaseMs: intFromEnv(env, 'OUTBOX_LEASE_MS', 5000, 100),
+    sweepMs: intFromEnv(env, 'OUTBOX_SWEEP_MS', 1000, 50),
+  };
 }
 
 /** graphql-ws, typing and presence settings; the timings are env-configurable so tests run fast. */
@@ -194,6 +233,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     realtime: loadRealtimeConfig(env),
     push: loadPushConfig(env),
     jobs: loadJobsConfig(env),
+    database: loadDatabaseConfig(env),
+    outbox: loadOutboxConfig(env),
+    testHooks: { crashAfterCommit: nodeEnv === 'test' && boolFromEnv(env, 'TEST_CRASH_AFTER_COMMIT', false) },
   };
 }
 

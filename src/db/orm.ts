@@ -15,10 +15,15 @@ export function onQuery(listener: QueryListener): () => void {
   return () => queryListeners.delete(listener);
 }
 
+/** Tells the listeners about one executed statement (MikroORM's and the hot-path pool's). */
+export function notifyQueryListeners(query: string, tookMs: number | undefined): void {
+  for (const listener of queryListeners) listener(query, tookMs);
+}
+
 /** Passes queries to the listeners; prints nothing unless MikroORM's debug mode is on. */
 class ObservedLogger extends DefaultLogger {
   override logQuery(context: { query: string } & LogContext): void {
-    for (const listener of queryListeners) listener(context.query, context.took);
+    notifyQueryListeners(context.query, context.took);
     super.logQuery(context);
   }
 }

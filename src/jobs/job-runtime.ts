@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { startEmbeddedPostgres } from '../db/embedded-postgres';
 import { initORM } from '../db/orm';
+import { PgSql } from '../db/sql';
 import type { Logger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { createPubSub } from '../realtime/create-pubsub';
@@ -8,6 +9,7 @@ import { createPushTransport } from '../push/create-push-transport';
 import { OfflinePresence } from '../realtime/offline-presence';
 import type { PresenceTracker } from '../realtime/presence';
 import { RedisPresenceTracker } from '../realtime/redis-presence';
+import { Outbox } from '../services/outbox';
 import { MessageRateLimiter } from '../services/rate-limiter';
 import { createServices } from '../services/services';
 import { closeObjectStorage, createObjectStorage } from '../storage/create-storage';
@@ -44,6 +46,10 @@ export async function openJobRuntime(config: Config, logger: Logger): Promise<Jo
     }
     const orm = await initORM(databaseUrl, { migrate: config.migrateOnStart });
     closers.push(() => orm.close());
+    const sql = new PgSql({ connectionString: databaseUrl, max: 4, preparedStatements: config.database.preparedStatements });
+    closers.push(() => sql.close());
+    const outbox = new Outbox({ sql, logger, leaseMs: config.outbox.leaseMs, sweepMs: config.outbox.sweepMs });
+    closers.push(() => outbox.close());
     const pubsub = createPubSub(config.redisUrl, logger, { channelPrefix: config.realtime.redisPrefix });
     closers.push(() => pubsub.close());
     const storage = await createObjectStorage(config);
@@ -60,6 +66,8 @@ export async function openJobRuntime(config: Config, logger: Logger): Promise<Jo
     closers.push(() => scheduler.stop());
     const services = createServices({
       orm,
+      sql,
+      outbox,
       pubsub,
       presence,
       // Jobs send no user messages: an in-process limiter is never consulted across instances.
@@ -73,6 +81,7 @@ export async function openJobRuntime(config: Config, logger: Logger): Promise<Jo
     });
     // Background push decisions finish before the scheduler and the pools close.
     closers.push(() => services.notifications.close());
+    outbox.startRelay({ announcer: services.announcer, events: services.events });
     return { deps: { services, config, logger }, scheduler, close };
   } catch (error) {
     await close();

@@ -1,4 +1,4 @@
-import type { ConversationEventKind, MessageType, PresenceStatus } from '../schema/common/enums';
+import type { ConversationEventKind, ImageStatus, MessageType, PresenceStatus } from '../schema/common/enums';
 
 /**
  * Every pub/sub topic and the payload it carries. Topics are per conversation or per user,
@@ -17,10 +17,34 @@ export interface MessagePayload {
   createdAt: string;
   deliveredAt: string | null;
   readAt: string | null;
+  /** What `sender { ... }` selects, so that a delivery resolves it without a query. */
+  sender: SenderPayload | null;
+  /** The image row of an IMAGE message (URLs are signed per delivery from its keys). */
+  image: ImagePayload | null;
   /** Both participants, so that fan-out to the per-user topics needs no lookup. */
   participantIds: [string, string];
   /** Epoch ms of the commit, for the delivery-latency histogram. */
   committedAt: number;
+}
+
+export interface SenderPayload {
+  id: string;
+  displayName: string | null;
+  avatarUrl: string | null;
+  lastSeenAt: string | null;
+}
+
+export interface ImagePayload {
+  id: string;
+  status: ImageStatus;
+  mimeType: string;
+  sizeBytes: number;
+  width: number;
+  height: number;
+  originalKey: string | null;
+  previewKey: string | null;
+  thumbnailKey: string | null;
+  deleteAfter: string;
 }
 
 export interface ReadReceiptPayload {

@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from 't
 import type { Context } from '../context';
 import { ImageStatus } from '../schema/common/enums';
 import { MessageImage } from '../schema/message/message-image.entity';
-import { Message } from '../schema/message/message.entity';
+import { Message, type MessageImageView } from '../schema/message/message.entity';
 import { SendImageMessageInput } from '../schema/message/send-image-message.input';
 import { Role, viewerUser } from './auth-checker';
 
@@ -36,7 +36,7 @@ export class MessageImageResolver {
   }
 }
 
-async function signedUrl(image: MessageImage, key: ImageKey, ctx: Context): Promise<string | null> {
+async function signedUrl(image: MessageImageView, key: ImageKey, ctx: Context): Promise<string | null> {
   const objectKey = image[key];
   if (image.status !== ImageStatus.READY || !objectKey) return null;
   return ctx.services.imageStorage.signedUrl(objectKey);

@@ -3,7 +3,7 @@ import type { Context } from '../context';
 import { MessageType } from '../schema/common/enums';
 import { Conversation } from '../schema/conversation/conversation.entity';
 import { MessageImage } from '../schema/message/message-image.entity';
-import { Message } from '../schema/message/message.entity';
+import { Message, type MessageImageView, type SenderProfile } from '../schema/message/message.entity';
 import { MarkReadInput, MarkReadPayload, PostSystemMessageInput, SendMessageInput } from '../schema/message/message.types';
 import { User } from '../schema/user/user.entity';
 import { Role, viewerUser } from './auth-checker';
@@ -39,12 +39,15 @@ export class MessageResolver {
   }
 
   @FieldResolver(() => User, { nullable: true, description: 'Null for system messages.' })
-  sender(@Root() message: Message, @Ctx() ctx: Context): Promise<User | null> | null {
+  sender(@Root() message: Message, @Ctx() ctx: Context): Promise<User | null> | SenderProfile | null {
+    // Sends, deliveries and replays carry the profile: no query per message and socket.
+    if (message.senderProfile) return message.senderProfile;
     return message.sender ? ctx.loaders.user.load(message.sender.id) : null;
   }
 
   @FieldResolver(() => MessageImage, { nullable: true })
-  image(@Root() message: Message, @Ctx() ctx: Context): Promise<MessageImage | null> | null {
-    return message.type === MessageType.IMAGE ? ctx.loaders.image.load(message.id) : null;
+  image(@Root() message: Message, @Ctx() ctx: Context): Promise<MessageImage | null> | MessageImageView | null {
+    if (message.type !== MessageType.IMAGE) return null;
+    return message.imageRow !== undefined ? message.imageRow : ctx.loaders.image.load(message.id);
   }
 }

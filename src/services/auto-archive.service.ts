@@ -25,7 +25,8 @@ export interface AutoArchiveResult {
 /**
  * One batch is one statement, hence one transaction: it locks up to `batchSize` idle ACTIVE
  * conversations, oldest activity first (conversations_active_idle_idx), skipping rows locked by
- * a concurrent send or another run; archives them by nobody; and writes their audit rows. A
+ * a concurrent send or another run; archives them by nobody; and writes their audit rows and
+ * their ARCHIVED events' outbox rows. A
  * run killed between batches leaves each batch either wholly done or untouched, so running again
  * finishes the work without a second audit row, and a finished run leaves nothing to do.
  */
@@ -46,8 +47,18 @@ const ARCHIVE_BATCH_SQL = `
     select null, 'conversation.auto_archived', 'conversation', a.id::text,
            jsonb_build_object('from', 'ACTIVE', 'to', 'AUTO_ARCHIVED', 'lastActivityAt', a.activity_at, 'idleDays', ?::int)
     from archived a
+  ), announced as (
+    insert into outbox (kind, payload, lease_until)
+    select 'conversation',
+           jsonb_build_object('kind', 'conversation',
+             'event', jsonb_build_object('kind', 'ARCHIVED', 'conversationId', a.id),
+             'participantIds', jsonb_build_array(a.participant_a_id, a.participant_b_id)),
+           clock_timestamp() + make_interval(secs => ?::int / 1000.0)
+    from archived a
+    returning id, payload->'event'->>'conversationId' as conversation_id
   )
-  select id, participant_a_id, participant_b_id from archived`;
+  select a.id, a.participant_a_id, a.participant_b_id, n.id as outbox_id
+  from archived a join announced n on n.conversation_id = a.id::text`;
 
 /** Auto-archive (CONTRACT.md "Conversations"): idle ACTIVE conversations become AUTO_ARCHIVED. */
 export class AutoArchiveService {
@@ -55,6 +66,7 @@ export class AutoArchiveService {
     private readonly events: EventPublisher,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    private readonly outboxLeaseMs: number,
   ) {}
 
   /**
@@ -69,14 +81,17 @@ export class AutoArchiveService {
     let archived = 0;
     let batches = 0;
     for (;;) {
-      const rows: Row[] = await em.execute(ARCHIVE_BATCH_SQL, [cutoff, batchSize, now, now, options.idleDays]);
+      const rows: Row[] = await em.execute(ARCHIVE_BATCH_SQL, [cutoff, batchSize, now, now, options.idleDays, this.outboxLeaseMs]);
       if (rows.length === 0) break;
       batches += 1;
       archived += rows.length;
       this.metrics.conversationsAutoArchived.inc(rows.length);
       await Promise.all(
         rows.map((row) =>
-          this.events.conversationChanged(ConversationEventKind.ARCHIVED, String(row.id), [String(row.participant_a_id), String(row.participant_b_id)]),
+          this.events.conversationRecorded(String(row.outbox_id), ConversationEventKind.ARCHIVED, String(row.id), [
+            String(row.participant_a_id),
+            String(row.participant_b_id),
+          ]),
         ),
       );
       this.logger.debug({ batch: batches, archived }, 'auto-archive batch committed');

@@ -6,7 +6,7 @@ import { badInput, notFound } from '../errors';
 import { ConversationEventKind, ConversationStatus } from '../schema/common/enums';
 import type { Conversation } from '../schema/conversation/conversation.entity';
 import { recordAudit } from './audit.service';
-import type { EventPublisher } from './event-publisher';
+import type { EventPublisher, RecordedEvent } from './event-publisher';
 import { checkPageSize, decodeActivityCursor, encodeCursor, type PageInfoData } from './pagination';
 import { CONVERSATION_COLUMNS, participantIds, toConversation, type Row } from './rows';
 
@@ -18,7 +18,8 @@ export interface ConversationPage {
 
 export interface StartResult {
   conversation: Conversation;
-  created: boolean;
+  /** The CREATED event when this call created the conversation (already published by findOrCreate). */
+  created: RecordedEvent | null;
 }
 
 const JOB_APPLICATION_ID_MAX = 200;
@@ -58,46 +59,46 @@ export class ConversationService {
     return this.findOrCreate(em, [viewerId, participantId.toLowerCase()], jobApplicationId, viewerId);
   }
 
+  /** Returns the conversation of the pair and job application, creating it when there is none. */
+  async findOrCreate(em: EntityManager, userIds: [string, string], jobApplicationId: string | null | undefined, actorId: string | null): Promise<StartResult> {
+    const result = await em.transactional((tx) => this.findOrCreateIn(tx as EntityManager, userIds, jobApplicationId, actorId));
+    await result.created?.publish();
+    return result;
+  }
+
   /**
-   * Returns the conversation of the pair and job application, creating it when there is none.
-   * `inTransaction` runs inside the creating transaction only (e.g. the first system message).
+   * findOrCreate inside the caller's transaction `tx`: a new conversation's CREATED event is
+   * recorded in it, and the caller publishes it (`created.publish()`) after the commit.
    */
-  async findOrCreate(
-    em: EntityManager,
+  async findOrCreateIn(
+    tx: EntityManager,
     userIds: [string, string],
     jobApplicationId: string | null | undefined,
     actorId: string | null,
-    inTransaction?: (tx: EntityManager, conversation: Conversation) => Promise<void>,
-  ): Promise<StartResult> {
+  ): Promise<StartResult & { created: RecordedEvent | null }> {
     const jobId = checkJobApplicationId(jobApplicationId);
     const [a, b] = [...userIds].sort() as [string, string];
-    const result = await em.transactional(async (tx) => {
-      const known: Row[] = await tx.execute('select id from users where id in (?, ?)', [a, b]);
-      if (known.length < 2) throw notFound('User');
-      const inserted: Row[] = await tx.execute(
-        `insert into conversations (id, participant_a_id, participant_b_id, job_application_id) values (?, ?, ?, ?)
-         on conflict (participant_a_id, participant_b_id, job_application_id) do nothing
-         returning ${CONVERSATION_COLUMNS}`,
-        [randomUUID(), a, b, jobId],
-      );
-      if (inserted.length > 0) {
-        const conversation = toConversation(inserted[0]);
-        await recordAudit(tx, [{ actorId, action: 'conversation.created', entityType: 'conversation', entityId: conversation.id }]);
-        if (inTransaction) await inTransaction(tx, conversation);
-        return { conversation, created: true };
-      }
-      const existing: Row[] = await tx.execute(
-        `select ${CONVERSATION_COLUMNS} from conversations
-         where participant_a_id = ? and participant_b_id = ?
-           and (job_application_id = ? or (?::text is null and job_application_id is null))`,
-        [a, b, jobId, jobId],
-      );
-      return { conversation: toConversation(existing[0]), created: false };
-    });
-    if (result.created) {
-      await this.events.conversationChanged(ConversationEventKind.CREATED, result.conversation.id, [a, b]);
+    const known: Row[] = await tx.execute('select id from users where id in (?, ?)', [a, b]);
+    if (known.length < 2) throw notFound('User');
+    const inserted: Row[] = await tx.execute(
+      `insert into conversations (id, participant_a_id, participant_b_id, job_application_id) values (?, ?, ?, ?)
+       on conflict (participant_a_id, participant_b_id, job_application_id) do nothing
+       returning ${CONVERSATION_COLUMNS}`,
+      [randomUUID(), a, b, jobId],
+    );
+    if (inserted.length > 0) {
+      const conversation = toConversation(inserted[0]);
+      await recordAudit(tx, [{ actorId, action: 'conversation.created', entityType: 'conversation', entityId: conversation.id }]);
+      const created = await this.events.recordConversationEvent(tx, ConversationEventKind.CREATED, conversation.id, [a, b]);
+      return { conversation, created };
     }
-    return result;
+    const existing: Row[] = await tx.execute(
+      `select ${CONVERSATION_COLUMNS} from conversations
+       where participant_a_id = ? and participant_b_id = ?
+         and (job_application_id = ? or (?::text is null and job_application_id is null))`,
+      [a, b, jobId, jobId],
+    );
+    return { conversation: toConversation(existing[0]), created: null };
   }
 
   /** The viewer's conversations, most recent activity first. */
@@ -184,12 +185,14 @@ export class ConversationService {
           data: { from: conversation.status, to: status },
         },
       ]);
-      return toConversation(rows[0]);
+      const changed = toConversation(rows[0]);
+      const kind = archiving ? ConversationEventKind.ARCHIVED : ConversationEventKind.UNARCHIVED;
+      const event = await this.events.recordConversationEvent(tx as EntityManager, kind, changed.id, participantIds(changed));
+      return { changed, event };
     });
     if (!updated) return this.getForViewer(em, viewerId, conversationId);
-    const kind = archiving ? ConversationEventKind.ARCHIVED : ConversationEventKind.UNARCHIVED;
-    await this.events.conversationChanged(kind, updated.id, participantIds(updated));
-    return updated;
+    await updated.event.publish();
+    return updated.changed;
   }
 
   /** Unread messages across all of the viewer's conversations (served by messages_unread_idx). */

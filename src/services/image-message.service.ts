@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, DomainError, ErrorCode } from '../errors';
@@ -6,15 +5,12 @@ import { processImageLimited, sniffFormat, type ProcessedImage } from '../images
 import { readUploadWithCap } from '../images/read-upload';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { ImageStatus, MessageType } from '../schema/common/enums';
-import type { Conversation } from '../schema/conversation/conversation.entity';
+import { MessageType } from '../schema/common/enums';
 import type { Message } from '../schema/message/message.entity';
-import type { ImageObjectKeys } from '../storage/object-storage';
-import type { ConversationService } from './conversation.service';
 import type { ImageStorageService } from './image-storage.service';
-import { checkClientMessageId, type MessageService } from './message.service';
-import type { MessageRateLimiter } from './rate-limiter';
+import { checkClientMessageId } from './message.service';
 import { sanitizeContent } from './sanitize';
+import type { SendPipeline } from './send-pipeline';
 
 /** An uploaded file as the multipart parser hands it over; its stream is read once. */
 export interface UploadedFile {
@@ -46,35 +42,41 @@ interface Attempt {
   format: string;
 }
 
+export interface ImageMessageServiceOptions {
+  pipeline: SendPipeline;
+  imageStorage: ImageStorageService;
+  metrics: Metrics;
+  logger: Logger;
+  settings: ImageMessageSettings;
+  /** Validates, cleans and resizes; `processImageLimited` by default. */
+  processImage?: ImageProcessor;
+}
+
 /**
- * sendImageMessage. Checks in the order of sendMessage (membership, idempotent replay, rate
- * limit, caption), then reads the upload (capped while it streams), validates and processes it,
- * stores the objects, and only then writes the message and its image row in one transaction.
- * Whatever fails leaves neither a message nor an object behind, and gives the rate-limit
- * point back.
+ * sendImageMessage through the send pipeline: membership, idempotent replay and the rate limit
+ * come first (reading an upload is expensive, so they are checked before it), then the caption,
+ * the upload (capped while it streams), its validation and processing, the stored objects, and
+ * only then the message and its image row, in one statement. Whatever fails leaves neither a
+ * message nor an object behind, and gives the rate-limit point back.
  */
 export class ImageMessageService {
-  constructor(
-    private readonly conversations: ConversationService,
-    private readonly messages: MessageService,
-    private readonly imageStorage: ImageStorageService,
-    private readonly rateLimiter: MessageRateLimiter,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-    private readonly settings: ImageMessageSettings,
-    private readonly processImage: ImageProcessor = processImageLimited,
-  ) {}
+  private readonly processImage: ImageProcessor;
+
+  constructor(private readonly options: ImageMessageServiceOptions) {
+    this.processImage = options.processImage ?? processImageLimited;
+  }
 
   /** Sends an image message; counts the outcome by format in `image_uploads_total`. */
-  async send(em: EntityManager, senderId: string, input: SendImageInput): Promise<Message> {
+  async send(_em: EntityManager, senderId: string, input: SendImageInput): Promise<Message> {
     const attempt: Attempt = { format: 'unknown' };
+    const { metrics } = this.options;
     try {
-      const { message, replayed } = await this.attempt(em, senderId, input, attempt);
-      this.metrics.imageUploads.inc({ outcome: replayed ? 'replayed' : 'stored', format: attempt.format });
+      const { message, replayed } = await this.attempt(senderId, input, attempt);
+      metrics.imageUploads.inc({ outcome: replayed ? 'replayed' : 'stored', format: attempt.format });
       return message;
     } catch (error) {
       const outcome = error instanceof DomainError ? error.code.toLowerCase() : 'error';
-      this.metrics.imageUploads.inc({ outcome, format: attempt.format });
+      metrics.imageUploads.inc({ outcome, format: attempt.format });
       throw error;
     }
   }
@@ -83,104 +85,61 @@ export class ImageMessageService {
   checkCaption(raw: string | null | undefined): string | null {
     if (raw === null || raw === undefined) return null;
     const caption = sanitizeContent(raw).trim();
-    const max = this.settings.maxCaptionLength;
+    const max = this.options.settings.maxCaptionLength;
     if ([...caption].length > max) {
       throw badInput(`caption must be at most ${max} characters after removing HTML and trimming`, 'caption');
     }
     return caption.length > 0 ? caption : null;
   }
 
-  private async attempt(em: EntityManager, senderId: string, input: SendImageInput, attempt: Attempt) {
-    const conversation = await this.conversations.getForViewer(em, senderId, input.conversationId);
-    const clientMessageId = checkClientMessageId(input.clientMessageId);
-    if (clientMessageId) {
-      const replay = await this.messages.findByClientMessageId(em, conversation.id, senderId, clientMessageId);
-      if (replay) return { message: replay, replayed: true };
+  private async attempt(senderId: string, input: SendImageInput, attempt: Attempt) {
+    const { imageStorage, settings } = this.options;
+    let stored: string[] = [];
+    const result = await this.options.pipeline.send({
+      conversationId: input.conversationId,
+      senderId,
+      clientMessageId: checkClientMessageId(input.clientMessageId),
+      expensive: true,
+      prepare: async () => {
+        const caption = this.checkCaption(input.caption);
+        const image = await this.readAndProcess(input.image, attempt);
+        const keys = await imageStorage.save(image);
+        stored = Object.values(keys);
+        return {
+          type: MessageType.IMAGE,
+          content: caption,
+          metadata: {},
+          image: {
+            mimeType: image.mimeType,
+            sizeBytes: image.original.length,
+            width: image.width,
+            height: image.height,
+            originalKey: keys.original,
+            previewKey: keys.preview,
+            thumbnailKey: keys.thumbnail,
+            deleteAfter: new Date(Date.now() + settings.retentionDays * 86_400_000),
+          },
+        };
+      },
+      discard: () => imageStorage.removeQuietly(stored),
+    });
+    if (!result.replayed) {
+      const image = result.message.imageRow;
+      this.options.logger.info(
+        { messageId: result.message.id, format: attempt.format, bytes: image?.sizeBytes, width: image?.width, height: image?.height },
+        'image message stored',
+      );
     }
-    const idempotencyKey = clientMessageId ? `${conversation.id}:${clientMessageId}` : undefined;
-    const counted = await this.rateLimiter.consume(senderId, idempotencyKey);
-    let stored: Message | null;
-    try {
-      const caption = this.checkCaption(input.caption);
-      const image = await this.readAndProcess(input.image, attempt);
-      stored = await this.storeMessage(em, { conversation, senderId, caption, clientMessageId }, image);
-    } catch (error) {
-      if (counted) await this.rateLimiter.refund(senderId, idempotencyKey);
-      throw error;
-    }
-    if (!stored) {
-      // A concurrent retry with the same key stored its message first: answer that one.
-      const first = await this.messages.findByClientMessageId(em, conversation.id, senderId, clientMessageId!);
-      return { message: first!, replayed: true };
-    }
-    return { message: stored, replayed: false };
+    return result;
   }
 
   private async readAndProcess(upload: PromiseLike<UploadedFile>, attempt: Attempt): Promise<ProcessedImage> {
-    const bytes = await readUpload(upload, this.settings.maxBytes);
+    const bytes = await readUpload(upload, this.options.settings.maxBytes);
     attempt.format = sniffFormat(bytes) ?? 'other';
-    const stopTimer = this.metrics.imageProcessingDuration.startTimer({ format: attempt.format });
+    const stopTimer = this.options.metrics.imageProcessingDuration.startTimer({ format: attempt.format });
     const image = await this.processImage(bytes);
     stopTimer();
     return image;
-  }
-
-  /** Objects first, then one transaction for the message and its image row. */
-  private async storeMessage(
-    em: EntityManager,
-    message: { conversation: Conversation; senderId: string; caption: string | null; clientMessageId: string | null },
-    image: ProcessedImage,
-  ): Promise<Message | null> {
-    const keys = await this.imageStorage.save(image);
-    const objects = Object.values(keys);
-    let stored: Message | null;
-    try {
-      stored = await this.messages.store(
-        em,
-        {
-          conversation: message.conversation,
-          type: MessageType.IMAGE,
-          senderId: message.senderId,
-          content: message.caption,
-          metadata: {},
-          clientMessageId: message.clientMessageId,
-        },
-        (tx, row) => this.insertImage(tx, row.id, image, keys),
-      );
-    } catch (error) {
-      await this.imageStorage.removeQuietly(objects);
-      throw error;
-    }
-    if (!stored) {
-      await this.imageStorage.removeQuietly(objects);
-      return null;
-    }
-    this.logger.info(
-      { messageId: stored.id, format: image.format, bytes: image.original.length, width: image.width, height: image.height },
-      'image message stored',
-    );
-    return stored;
-  }
-
-  private async insertImage(tx: EntityManager, messageId: string, image: ProcessedImage, keys: ImageObjectKeys): Promise<void> {
-    await tx.execute(
-      `insert into message_images
-         (id, message_id, status, mime_type, size_bytes, width, height, original_key, preview_key, thumbnail_key, delete_after)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now() + make_interval(days => ?))`,
-      [
-        randomUUID(),
-        messageId,
-        ImageStatus.READY,
-        image.mimeType,
-        image.original.length,
-        image.width,
-        image.height,
-        keys.original,
-        keys.preview,
-        keys.thumbnail,
-        this.settings.retentionDays,
-      ],
-    );
   }
 }
 

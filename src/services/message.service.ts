@@ -1,18 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../auth/viewer';
 import { LIMITS } from '../config';
+import { EmSql, type Sql, type Statement } from '../db/sql';
 import { badInput, notFound } from '../errors';
-import { ConversationEventKind, ConversationStatus, MessageType } from '../schema/common/enums';
+import type { Metrics } from '../observability/metrics';
+import { MessageType } from '../schema/common/enums';
 import type { Conversation } from '../schema/conversation/conversation.entity';
 import type { Message } from '../schema/message/message.entity';
 import type { ConversationService } from './conversation.service';
 import type { EventPublisher } from './event-publisher';
+import type { MessageAnnouncer } from './message-announcer';
+import type { MessageStore } from './message-store';
 import { checkPageSize, decodeSequenceCursor, encodeCursor, type PageArgs, type PageInfoData } from './pagination';
-import type { MessageRateLimiter } from './rate-limiter';
 import { MESSAGE_COLUMNS, otherParticipantId, participantIds, toMessage, type Row } from './rows';
 import { sanitizeContent } from './sanitize';
-import type { Metrics } from '../observability/metrics';
+import type { SendPipeline } from './send-pipeline';
 
 export interface SendMessageInput {
   conversationId: string;
@@ -36,144 +38,88 @@ const CLIENT_MESSAGE_ID_MAX = 128;
 const METADATA_MAX_BYTES = 4096;
 const MARK_READ_MAX_IDS = 100;
 
-/** A message written by `append`, not yet announced. */
-export interface Appended {
-  stored: Message;
-  previousStatus: ConversationStatus;
-  conversation: Conversation;
+export interface MessageServiceOptions {
+  conversations: ConversationService;
+  events: EventPublisher;
+  pipeline: SendPipeline;
+  store: MessageStore;
+  announcer: MessageAnnouncer;
+  /** The hot-path pool (bind parameters). */
+  sql: Sql;
+  metrics: Metrics;
+  outboxLeaseMs: number;
+  /** Content cap in characters (MESSAGE_MAX_LENGTH). */
+  maxLength: number;
 }
 
-/** What a new message is made of, once checked. */
-export interface NewMessage {
-  conversation: Conversation;
-  type: MessageType;
-  senderId: string | null;
-  content: string | null;
-  metadata: Record<string, unknown>;
-  clientMessageId: string | null;
-}
+// Marks the other participant's unread messages and, when it marked any, writes the receipt's
+// outbox row in the same statement.
+const MARK_READ: Statement = {
+  name: 'mark_read',
+  text: `with marked as (
+           update messages set read_at = now()
+           where conversation_id = $1 and sender_id = $2 and read_at is null
+             and ($3::uuid[] is null or id = any($3::uuid[])) and ($4::int is null or sequence <= $4)
+           returning id, read_at
+         ), receipt as (
+           insert into outbox (kind, payload, lease_until)
+           select 'read', jsonb_build_object('kind', 'read', 'participantIds', $5::jsonb, 'receipt', jsonb_build_object(
+                    'conversationId', $1::uuid, 'readerId', $6::uuid,
+                    'messageIds', (select jsonb_agg(id) from marked), 'readAt', (select min(read_at) from marked))),
+                  clock_timestamp() + make_interval(secs => $7 / 1000.0)
+           where exists (select 1 from marked)
+           returning id
+         )
+         select (select id from receipt) as outbox_id, (select min(read_at) from marked) as read_at,
+                coalesce((select array_agg(id::text) from marked), '{}') as message_ids`,
+};
 
-
-/** Messages: sending (idempotent, rate limited, gapless), history pages and read receipts. */
+/** Messages: sending (through the send pipeline), system messages, history pages and read receipts. */
 export class MessageService {
-  constructor(
-    private readonly conversations: ConversationService,
-    private readonly events: EventPublisher,
-    private readonly rateLimiter: MessageRateLimiter,
-    private readonly metrics: Metrics,
-    private readonly maxLength: number,
-  ) {}
+  constructor(private readonly options: MessageServiceOptions) {}
 
-  /** Told about every stored message after it was published (push notifications); must not throw. */
-  private readonly storedListeners: ((message: Message, participantIds: [string, string]) => void)[] = [];
-
-  /** Registers a listener of stored messages (see `storedListeners`). */
-  onStored(listener: (message: Message, participantIds: [string, string]) => void): void {
-    this.storedListeners.push(listener);
-  }
-
-  /**
-   * sendMessage, with the checks in the contract's order: membership, idempotent replay,
-   * rate limit, content. The point taken by the rate limit is given back when nothing is stored.
-   */
-  async send(em: EntityManager, senderId: string, input: SendMessageInput): Promise<Message> {
-    const conversation = await this.conversations.getForViewer(em, senderId, input.conversationId);
-    const clientMessageId = checkClientMessageId(input.clientMessageId);
-    if (clientMessageId) {
-      const replay = await this.findByClientMessageId(em, conversation.id, senderId, clientMessageId);
-      if (replay) return replay;
-    }
-    const idempotencyKey = clientMessageId ? `${conversation.id}:${clientMessageId}` : undefined;
-    const counted = await this.rateLimiter.consume(senderId, idempotencyKey);
-    const giveBack = () => (counted ? this.rateLimiter.refund(senderId, idempotencyKey) : Promise.resolve());
-    let stored: Message | null;
-    try {
-      const content = this.checkContent(input.content, 'content');
-      const metadata = checkMetadata(input.metadata);
-      stored = await this.store(em, { conversation, type: MessageType.TEXT, senderId, content, metadata, clientMessageId });
-    } catch (error) {
-      await giveBack();
-      throw error;
-    }
-    if (!stored) {
-      // A concurrent attempt with the same key stored it first: answer its message. The point
-      // stays taken: whichever attempt stored it, the key has counted exactly once.
-      return (await this.findByClientMessageId(em, conversation.id, senderId, clientMessageId!))!;
-    }
-    return stored;
+  /** sendMessage: the send pipeline with a text body. */
+  async send(_em: EntityManager, senderId: string, input: SendMessageInput): Promise<Message> {
+    const { message } = await this.options.pipeline.send({
+      conversationId: input.conversationId,
+      senderId,
+      clientMessageId: checkClientMessageId(input.clientMessageId),
+      expensive: false,
+      prepare: async () => ({
+        type: MessageType.TEXT,
+        content: this.checkContent(input.content, 'content'),
+        metadata: checkMetadata(input.metadata),
+      }),
+    });
+    return message;
   }
 
   /** postSystemMessage (service role): no sender, no rate limit. */
-  async postSystem(em: EntityManager, input: { conversationId: string; content: string; metadata?: Record<string, unknown> | null }) {
-    const conversation = await this.conversations.getById(em, input.conversationId);
+  async postSystem(_em: EntityManager, input: { conversationId: string; content: string; metadata?: Record<string, unknown> | null }) {
+    if (!isUuid(input.conversationId)) throw notFound();
     const content = this.checkContent(input.content, 'content');
     const metadata = checkMetadata(input.metadata);
-    const stored = await this.store(em, { conversation, type: MessageType.SYSTEM, senderId: null, content, metadata, clientMessageId: null });
-    return stored!;
+    const result = await this.options.store.append(this.options.sql, {
+      conversationId: input.conversationId.toLowerCase(),
+      senderId: null,
+      type: MessageType.SYSTEM,
+      content,
+      metadata,
+      clientMessageId: null,
+    });
+    if (result.outcome !== 'CREATED') throw notFound();
+    await this.options.announcer.announce(result);
+    return result.message;
   }
 
   /** Sanitises and trims content, then checks its length in characters (code points). */
   checkContent(raw: string, field: string): string {
     const content = sanitizeContent(raw).trim();
     const length = [...content].length;
-    if (length < 1 || length > this.maxLength) {
-      throw badInput(`${field} must be 1 to ${this.maxLength} characters after removing HTML and trimming`, field);
+    if (length < 1 || length > this.options.maxLength) {
+      throw badInput(`${field} must be 1 to ${this.options.maxLength} characters after removing HTML and trimming`, field);
     }
     return content;
-  }
-
-  /**
-   * Stores a message in one short transaction, then publishes it: the conversation row lock
-   * hands out the next sequence (gapless under concurrency) and reactivates an archived
-   * conversation. Returns null when the idempotency key was taken meanwhile.
-   */
-  async store(em: EntityManager, message: NewMessage, inTransaction?: (tx: EntityManager, stored: Message) => Promise<void>): Promise<Message | null> {
-    let appended: Appended;
-    try {
-      // Without follow-up writes the statement is its own transaction: one round trip.
-      appended = inTransaction
-        ? await em.transactional(async (tx) => {
-            const inner = await this.append(tx, message);
-            await inTransaction(tx, inner.stored);
-            return inner;
-          })
-        : await this.append(em, message);
-    } catch (error) {
-      if (isUniqueViolation(error)) return null;
-      throw error;
-    }
-    await this.announce(appended);
-    return appended.stored;
-  }
-
-  /**
-   * Writes a message without telling anyone: for callers whose own transaction must commit
-   * first. They call `announce` after their commit. Raises unique_violation on a used key.
-   */
-  async append(em: EntityManager, message: NewMessage): Promise<Appended> {
-    // One statement (see the append_message migration): lock, next sequence, insert.
-    const [row]: Row[] = await em.execute('select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)', [
-      randomUUID(),
-      message.conversation.id,
-      message.type,
-      message.senderId,
-      message.content,
-      JSON.stringify(message.metadata),
-      message.clientMessageId,
-    ]);
-    const { previous_status: previousStatus, ...columns } = row;
-    return { stored: toMessage(columns), previousStatus: previousStatus as ConversationStatus, conversation: message.conversation };
-  }
-
-  /** Publishes a committed message (and the reactivation of its conversation), then tells listeners. */
-  async announce({ stored, previousStatus, conversation }: Appended): Promise<void> {
-    this.metrics.messagesSent.inc({ type: stored.type });
-    const participants = participantIds(conversation);
-    await this.events.messageSent(stored, participants);
-    if (previousStatus !== ConversationStatus.ACTIVE) {
-      await this.events.conversationChanged(ConversationEventKind.UNARCHIVED, conversation.id, participants);
-    }
-    for (const listener of this.storedListeners) listener(stored, participants);
   }
 
   /**
@@ -188,21 +134,26 @@ export class MessageService {
     actorId: string,
   ): Promise<Conversation> {
     const content = systemMessage != null ? this.checkContent(systemMessage, 'systemMessage') : null;
-    let appended: Appended | undefined;
-    const result = await this.conversations.findOrCreate(em, userIds, jobApplicationId, actorId, async (tx, conversation) => {
-      if (content) appended = await this.append(tx, { conversation, type: MessageType.SYSTEM, senderId: null, content, metadata: {}, clientMessageId: null });
+    const { conversations, store, announcer } = this.options;
+    const { result, appended } = await em.transactional(async (tx) => {
+      const started = await conversations.findOrCreateIn(tx as EntityManager, userIds, jobApplicationId, actorId);
+      const first =
+        started.created && content
+          ? await store.append(new EmSql(tx as EntityManager), {
+              conversationId: started.conversation.id,
+              senderId: null,
+              type: MessageType.SYSTEM,
+              content,
+              metadata: {},
+              clientMessageId: null,
+            })
+          : null;
+      return { result: started, appended: first };
     });
-    if (!appended) return result.conversation;
-    await this.announce(appended);
-    return this.conversations.getById(em, result.conversation.id);
-  }
-
-  async findByClientMessageId(em: EntityManager, conversationId: string, senderId: string, clientMessageId: string): Promise<Message | null> {
-    const rows: Row[] = await em.execute(
-      `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
-      [conversationId, senderId, clientMessageId],
-    );
-    return rows.length > 0 ? toMessage(rows[0]) : null;
+    await result.created?.publish();
+    if (appended?.outcome !== 'CREATED') return result.conversation;
+    await announcer.announce(appended);
+    return conversations.getById(em, result.conversation.id);
   }
 
   /**
@@ -250,33 +201,34 @@ export class MessageService {
    * one receipt is published per call that marked something.
    */
   async markRead(em: EntityManager, viewerId: string, input: MarkReadInput): Promise<{ conversation: Conversation; messageIds: string[] }> {
-    const conversation = await this.conversations.getForViewer(em, viewerId, input.conversationId);
+    const conversation = await this.options.conversations.getForViewer(em, viewerId, input.conversationId);
     const senderId = otherParticipantId(conversation, viewerId);
-    let filter = '';
-    const params: unknown[] = [conversation.id, senderId];
+    let ids: string[] | null = null;
+    let upTo: number | null = null;
     if (input.messageIds) {
       // An explicit list marks exactly those messages: an empty one marks nothing.
       if (input.messageIds.length === 0) return { conversation, messageIds: [] };
       if (input.messageIds.length > MARK_READ_MAX_IDS) throw badInput(`At most ${MARK_READ_MAX_IDS} messageIds`, 'messageIds');
       if (!input.messageIds.every(isUuid)) throw badInput('messageIds must be message ids', 'messageIds');
-      filter = 'and id = any(?::uuid[])';
-      params.push(`{${input.messageIds.map((id) => id.toLowerCase()).join(',')}}`);
+      ids = input.messageIds.map((id) => id.toLowerCase());
     } else if (input.upToMessageId) {
-      const upTo = await this.sequenceOf(em, conversation.id, input.upToMessageId);
-      filter = 'and sequence <= ?';
-      params.push(upTo);
+      upTo = await this.sequenceOf(em, conversation.id, input.upToMessageId);
     }
-    const rows: Row[] = await em.execute(
-      `update messages set read_at = now()
-       where conversation_id = ? and sender_id = ? and read_at is null ${filter}
-       returning id, read_at`,
-      params,
-    );
-    const messageIds = rows.map((row) => String(row.id));
+    const participants = participantIds(conversation);
+    const [row] = await this.options.sql.query<Row>(MARK_READ, [
+      conversation.id,
+      senderId,
+      ids,
+      upTo,
+      JSON.stringify(participants),
+      viewerId,
+      this.options.outboxLeaseMs,
+    ]);
+    const messageIds = row.message_ids as string[];
     if (messageIds.length > 0) {
-      this.metrics.readReceipts.inc();
-      const readAt = new Date(rows[0].read_at as string | Date).toISOString();
-      await this.events.messagesRead({ conversationId: conversation.id, readerId: viewerId, messageIds, readAt }, participantIds(conversation));
+      this.options.metrics.readReceipts.inc();
+      const readAt = new Date(row.read_at as string | Date).toISOString();
+      await this.options.events.receiptRecorded(String(row.outbox_id), { conversationId: conversation.id, readerId: viewerId, messageIds, readAt }, participants);
     }
     return { conversation, messageIds };
   }
@@ -306,7 +258,4 @@ function checkMetadata(value: Record<string, unknown> | null | undefined): Recor
   return value;
 }
 
-/** append_message raises unique_violation when the idempotency key was used meanwhile. */
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
-}
+

@@ -13,6 +13,7 @@ import type { Message } from '../schema/message/message.entity';
 import type { ConversationService } from './conversation.service';
 import { DELIVER_CONVERSATION_PUSH, DELIVER_HELD_NOTIFICATION, type JobQueue } from './job-queue';
 import type { DeliverySummary, NotificationDraft, PushDeliveryService } from './push-delivery.service';
+import { PushDecisionQueue } from './push-decision-queue';
 import type { Row } from './rows';
 import { stripControlCharacters } from '../plain-text';
 
@@ -97,19 +98,26 @@ export class NotificationService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly now: () => Date;
 
+  /** Decisions wait until the sender's answer is out, and ask presence once per batch. */
+  private readonly decisions: PushDecisionQueue<MessagePushDecision>;
+
   constructor(private readonly options: NotificationServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.decisions = new PushDecisionQueue(options.presence, (message, participantIds, online) => this.onMessage(message, participantIds, online));
   }
 
   /**
    * Called after a message was stored and published. Works in the background (the sender's
-   * answer does not wait for it); failures are logged. `idle()` waits for what is running.
+   * answer does not wait for it); failures are logged, and the returned promise rejects so
+   * that the outbox keeps the message for another try. `idle()` waits for what is running.
    */
-  messageStored(message: Message, participantIds: [string, string]): void {
-    const task: Promise<unknown> = this.onMessage(message, participantIds)
+  messageStored(message: Message, participantIds: [string, string]): Promise<void> {
+    const task = this.decisions.decide(message, participantIds).then(() => undefined);
+    const tracked: Promise<unknown> = task
       .catch((error: unknown) => this.options.logger.error({ err: error, messageId: message.id }, 'push decision failed'))
-      .finally(() => this.inFlight.delete(task));
-    this.inFlight.add(task);
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return task;
   }
 
   /** Resolves when the background work started so far has finished. */
@@ -123,19 +131,19 @@ export class NotificationService {
   }
 
   /** The push decision for one new message; opens its conversation's batch when it pushes. */
-  async onMessage(message: Message, participantIds: [string, string]): Promise<MessagePushDecision> {
+  async onMessage(message: Message, participantIds: [string, string], recipientOnline?: boolean): Promise<MessagePushDecision> {
     const senderId = message.sender?.id;
     // System messages come from the marketplace, which notifies with notifyUser when it wants to.
     if (!senderId || message.type === MessageType.SYSTEM) return 'none';
     const userId = participantIds.find((id) => id !== senderId);
     if (!userId) return 'none';
-    const decision = await this.decideForMessage(userId, message.conversation.id, message.sequence);
+    const decision = await this.decideForMessage(userId, message.conversation.id, message.sequence, recipientOnline);
     this.count(NotificationType.NEW_MESSAGE, decision);
     return decision;
   }
 
-  private async decideForMessage(userId: string, conversationId: string, sequence: number): Promise<MessagePushDecision> {
-    if (await this.isOnline(userId)) return 'online';
+  private async decideForMessage(userId: string, conversationId: string, sequence: number, online?: boolean): Promise<MessagePushDecision> {
+    if (online ?? (await this.isOnline(userId))) return 'online';
     const em = this.fork();
     const recipient = await this.recipient(em, userId);
     if (!recipient.pushEnabled || !recipient.flags.NEW_MESSAGE) return 'suppressed';

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Orm } from '../db/orm';
+import type { Sql } from '../db/sql';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { PresenceTracker } from '../realtime/presence';
@@ -7,11 +8,16 @@ import type { PubSub } from '../realtime/pubsub';
 import type { PushTransport } from '../push/push-transport';
 import type { ObjectStorage } from '../storage/object-storage';
 import type { JobQueue } from './job-queue';
+import type { Outbox } from './outbox';
 import type { MessageRateLimiter } from './rate-limiter';
 
 /** What the services are built from: the real parts, chosen once at start by main.ts or a test. */
 export interface ServiceDeps {
   orm: Orm;
+  /** The hot-path pool: bind parameters, prepared statements where allowed (db/sql.ts). */
+  sql: Sql;
+  /** The transactional outbox: events recorded with their change, published at least once. */
+  outbox: Outbox;
   pubsub: PubSub;
   presence: PresenceTracker;
   rateLimiter: MessageRateLimiter;

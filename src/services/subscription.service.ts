@@ -17,7 +17,7 @@ import { ConversationEventKind } from '../schema/common/enums';
 import type { Message } from '../schema/message/message.entity';
 import type { ConversationService } from './conversation.service';
 import { fromMessagePayload, toMessagePayload } from './event-publisher';
-import { MESSAGE_COLUMNS, otherParticipantId, participantIds, toMessage, type Row } from './rows';
+import { FULL_MESSAGE_SELECT, otherParticipantId, participantIds, toFullMessage, type Row } from './rows';
 import type { ServiceDeps } from './service-deps';
 
 /** A message as a subscription delivers it; `committedAt` (epoch ms) only for live ones. */
@@ -176,12 +176,12 @@ export class SubscriptionService {
   private async storedMessages(conversationId: string, after: number, before: number | null, limit: number): Promise<Message[]> {
     const em = this.fork();
     const rows: Row[] = await em.execute(
-      `select ${MESSAGE_COLUMNS} from messages
-       where conversation_id = ? and sequence > ? and (?::int is null or sequence < ?)
-       order by sequence asc limit ?`,
+      `${FULL_MESSAGE_SELECT}
+       where m.conversation_id = ? and m.sequence > ? and (?::int is null or m.sequence < ?)
+       order by m.sequence asc limit ?`,
       [conversationId, after, before, before, limit],
     );
-    return rows.map((row) => toMessage(row));
+    return rows.map((row) => toFullMessage(row));
   }
 
   private fork(): EntityManager {

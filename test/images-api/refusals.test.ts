@@ -1,3 +1,4 @@
+import { MessageStore } from '../../src/services/message-store';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -169,16 +170,9 @@ describe('consistency when storage or the database fails', () => {
     expect(codes(await sendImage(server, { conversationId }, jpeg, { token: ana.token }))).toEqual(['RATE_LIMITED']);
   });
 
-  test('the transaction fails after the image row: the uploaded objects are deleted and nothing is stored', async () => {
+  test('the statement that writes the message fails: the uploaded objects are deleted and nothing is stored', async () => {
     const { ana, conversationId } = await pair(server);
-    const messages = server.service.app.services.messages;
-    const store = messages.store.bind(messages);
-    jest.spyOn(messages, 'store').mockImplementationOnce((em, message, inTransaction) =>
-      store(em, message, async (tx, stored) => {
-        await inTransaction!(tx, stored);
-        throw new Error('commit failed');
-      }),
-    );
+    jest.spyOn(MessageStore.prototype, 'append').mockRejectedValueOnce(new Error('commit failed'));
     const before = await localObjects(objectsDir());
     const failed = await sendImage(server, { conversationId }, await encoded('png'), { token: ana.token, filename: 'x.png' });
     expect(codes(failed)).toEqual(['INTERNAL_SERVER_ERROR']);

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../src/config';
+import { PgSql } from '../../src/db/sql';
+import { Outbox } from '../../src/services/outbox';
 import { initORM, type Orm } from '../../src/db/orm';
 import { openJobRuntime } from '../../src/jobs/job-runtime';
 import { findJob } from '../../src/jobs/registry';
@@ -25,14 +27,21 @@ let orm: Orm;
 const em = () => orm.em.fork() as EntityManager;
 const logger = createLogger('silent');
 
+const sql = new PgSql({ connectionString: process.env.DATABASE_URL!, max: 2, preparedStatements: true });
+const outbox = new Outbox({ sql, logger, leaseMs: 60_000, sweepMs: 60_000 });
+
 beforeAll(async () => {
   orm = await initORM(process.env.DATABASE_URL!);
 });
-afterAll(() => orm.close());
+afterAll(async () => {
+  await outbox.close();
+  await sql.close();
+  await orm.close();
+});
 
 describe('the auto-archive service', () => {
   const pubsub = new InProcessPubSub();
-  const service = new AutoArchiveService(new EventPublisher(pubsub, logger), createMetrics(), logger);
+  const service = new AutoArchiveService(new EventPublisher(pubsub, logger, outbox), createMetrics(), logger, 60_000);
   const tag = `archive-${randomUUID().slice(0, 8)}`;
   afterAll(() => removeSeed(em(), tag));
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { initORM, type Orm } from '../../src/db/orm';
+import { PgSql } from '../../src/db/sql';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics, type Metrics } from '../../src/observability/metrics';
 import { timedTransport } from '../../src/push/create-push-transport';
@@ -12,11 +13,15 @@ import type { Message } from '../../src/schema/message/message.entity';
 import { ConversationService } from '../../src/services/conversation.service';
 import { EventPublisher } from '../../src/services/event-publisher';
 import type { JobQueue } from '../../src/services/job-queue';
+import { MessageAnnouncer } from '../../src/services/message-announcer';
+import { MessageStore } from '../../src/services/message-store';
 import { MessageService } from '../../src/services/message.service';
 import { NotificationSettingsService, type PreferencesInput } from '../../src/services/notification-settings.service';
 import { NotificationService } from '../../src/services/notification.service';
 import { PushDeliveryService } from '../../src/services/push-delivery.service';
+import { Outbox } from '../../src/services/outbox';
 import { MessageRateLimiter } from '../../src/services/rate-limiter';
+import { SendPipeline } from '../../src/services/send-pipeline';
 
 /**
  * The push pipeline of src/services wired by hand for tests: real PostgreSQL (the test
@@ -96,6 +101,10 @@ export class PushHarness {
   readonly messages: MessageService;
   readonly delivery: PushDeliveryService;
   readonly notifications: NotificationService;
+  private readonly sql: PgSql;
+  private readonly outbox: Outbox;
+  private readonly announcer: MessageAnnouncer;
+  private readonly store: MessageStore;
 
   private constructor(
     readonly orm: Orm,
@@ -106,9 +115,10 @@ export class PushHarness {
     batchWindowMs: number,
   ) {
     const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-    const events = new EventPublisher(new InProcessPubSub(), logger);
+    this.sql = new PgSql({ connectionString: process.env.DATABASE_URL!, max: 4, preparedStatements: true });
+    this.outbox = new Outbox({ sql: this.sql, logger, leaseMs: 60_000, sweepMs: 60_000 });
+    const events = new EventPublisher(new InProcessPubSub(), logger, this.outbox);
     this.conversations = new ConversationService(events);
-    this.messages = new MessageService(this.conversations, events, MessageRateLimiter.create(100_000), this.metrics, 4000);
     this.delivery = new PushDeliveryService({ orm, transport: timedTransport(transport, this.metrics), metrics: this.metrics, logger, retry: { maxAttempts: 3, sleep: async () => undefined } });
     this.notifications = new NotificationService({
       orm,
@@ -122,7 +132,25 @@ export class PushHarness {
       recordRetentionDays: 7,
       now: clock.now,
     });
-    this.messages.onStored((message, participants) => this.notifications.messageStored(message, participants));
+    this.announcer = new MessageAnnouncer({
+      events,
+      outbox: this.outbox,
+      metrics: this.metrics,
+      decidePush: (message, participants) => this.notifications.messageStored(message, participants),
+    });
+    this.store = new MessageStore(60_000);
+    const pipeline = new SendPipeline({ sql: this.sql, store: this.store, rateLimiter: MessageRateLimiter.create(100_000), announcer: this.announcer });
+    this.messages = new MessageService({
+      conversations: this.conversations,
+      events,
+      pipeline,
+      store: this.store,
+      announcer: this.announcer,
+      sql: this.sql,
+      metrics: this.metrics,
+      outboxLeaseMs: 60_000,
+      maxLength: 4000,
+    });
   }
 
   static async create(options: HarnessOptions = {}): Promise<PushHarness> {
@@ -170,17 +198,11 @@ export class PushHarness {
 
   /** Stores an image message (the upload path is another capability) and waits for its push decision. */
   async sendImage(senderId: string, conversationId: string): Promise<Message> {
-    const conversation = await this.conversations.getById(this.em(), conversationId);
-    const message = await this.messages.store(this.em(), {
-      conversation,
-      type: MessageType.IMAGE,
-      senderId,
-      content: null,
-      metadata: {},
-      clientMessageId: null,
-    });
+    const result = await this.store.append(this.sql, { conversationId, type: MessageType.IMAGE, senderId, content: null, metadata: {}, clientMessageId: null });
+    if (result.outcome !== 'CREATED') throw new Error(`could not store an image message: ${result.outcome}`);
+    await this.announcer.announce(result);
     await this.notifications.idle();
-    return message!;
+    return result.message;
   }
 
   async markRead(readerId: string, conversationId: string): Promise<void> {
@@ -204,6 +226,8 @@ export class PushHarness {
 
   async close(): Promise<void> {
     await this.notifications.close();
+    await this.outbox.close();
+    await this.sql.close();
     if (this.ownsOrm) await this.orm.close();
   }
 }

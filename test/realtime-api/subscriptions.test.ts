@@ -123,6 +123,8 @@ describe('messageReceived', () => {
         createdAt: new Date().toISOString(),
         deliveredAt: null,
         readAt: null,
+        sender: null,
+        image: null,
         participantIds: [bo.id, bo.id],
         committedAt: Date.now(),
       });

@@ -60,6 +60,8 @@ describeWithRedis('RedisPubSub', () => {
       createdAt: new Date('2024-05-01T10:00:00.000Z').toISOString(),
       deliveredAt: null,
       readAt: null,
+      sender: null,
+      image: null,
       participantIds: ['u1', 'u2'],
       committedAt: 1714557600000,
     };

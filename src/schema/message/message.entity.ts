@@ -4,6 +4,16 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MessageType } from '../common/enums';
 import { Conversation } from '../conversation/conversation.entity';
 import { User } from '../user/user.entity';
+import type { MessageImage } from './message-image.entity';
+
+/** The sender as the resolvers read it (what `User`'s fields need). */
+export type SenderProfile = Pick<User, 'id' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+
+/** An image row as the resolvers read it, without its message relation. */
+export type MessageImageView = Pick<
+  MessageImage,
+  'id' | 'status' | 'mimeType' | 'sizeBytes' | 'width' | 'height' | 'originalKey' | 'previewKey' | 'thumbnailKey' | 'deleteAfter'
+>;
 
 /**
  * One message. `sequence` numbers a conversation's messages 1, 2, 3... without gaps and is the
@@ -55,4 +65,10 @@ export class Message {
   @Field(() => Date, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   readAt: Date | null = null;
+
+  /** Not stored: the sender's profile, read with the message or carried by a delivery, so `sender` costs no query. */
+  senderProfile?: SenderProfile;
+
+  /** Not stored: the image row carried by a send's answer or a delivery; undefined means "load it". */
+  imageRow?: MessageImageView | null;
 }

@@ -1,0 +1,71 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Pool, type PoolConfig, type QueryResultRow } from 'pg';
+import { notifyQueryListeners } from './orm';
+
+/**
+ * A hot-path SQL statement: `$1, $2, ...` placeholders, each used once and in order, so that
+ * the same text runs through the pool (bind values) or a MikroORM transaction.
+ * `name` makes it a named prepared statement where that is allowed (see PgSql).
+ */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+/** Runs statements: the pool of the hot paths, or the transaction of a MikroORM fork. */
+export interface Sql {
+  query<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]>;
+}
+
+export interface PgSqlOptions {
+  connectionString: string;
+  /** Pool size; MikroORM's own pool is separate. */
+  max: number;
+  /**
+   * Named prepared statements (planned once per connection). Off behind a transaction-mode
+   * pooler (PgBouncer before 1.21 cannot route them to the connection that prepared them).
+   */
+  preparedStatements: boolean;
+  /** statement_timeout of the pool's connections, in ms (0: none). */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * The pool of the request hot paths (send, replay, mark read). It sends values as bind
+ * parameters, never inlined literals (MikroORM's `execute` inlines them, so PostgreSQL parses
+ * and plans every statement again), and stays out of MikroORM's AsyncLocalStorage contexts.
+ */
+export class PgSql implements Sql {
+  readonly pool: Pool;
+  private readonly prepared: boolean;
+
+  constructor(options: PgSqlOptions) {
+    const config: PoolConfig = { connectionString: options.connectionString, max: options.max };
+    if (options.statementTimeoutMs) config.statement_timeout = options.statementTimeoutMs;
+    this.pool = new Pool(config);
+    // An idle client that loses its server emits 'error' on the pool; the next query reconnects.
+    this.pool.on('error', () => {});
+    this.prepared = options.preparedStatements;
+  }
+
+  async query<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+    const started = performance.now();
+    const result = await this.pool.query<T>(this.prepared ? { name: statement.name, text: statement.text, values } : { text: statement.text, values });
+    notifyQueryListeners(statement.text, performance.now() - started);
+    return result.rows;
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Runs hot-path statements inside a MikroORM fork or transaction (e.g. a conversation's creation). */
+export class EmSql implements Sql {
+  constructor(private readonly em: EntityManager) {}
+
+  async query<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {
+    // MikroORM's placeholders are `?`: the statements use each `$n` once, in order.
+    return this.em.execute(statement.text.replace(/\$\d+/g, '?'), values) as Promise<T[]>;
+  }
+}
