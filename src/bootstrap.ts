@@ -107,7 +107,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
 
     let rateLimitRedis: Redis | undefined;
     if (config.redisUrl) {
-      rateLimitRedis = createRedisConnection(config.redisUrl, { name: 'messaging:rate-limit', logger });
+      rateLimitRedis = createRedisConnection(config.redisUrl, { name: 'messaging:rate-limit', logger, autoPipelining: true });
       const redis = rateLimitRedis;
       onStop('rate-limit Redis', () => closeRedisConnection(redis));
     }

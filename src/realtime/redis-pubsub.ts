@@ -53,6 +53,7 @@ export class RedisPubSub implements PubSub {
     if (options.onReconnect) this.reconnectListeners.add(options.onReconnect);
     const connect = (role: RedisConnectionRole) =>
       createRedisConnection(url, {
+        autoPipelining: role === 'publisher',
         name: `${connectionName}:${role}`,
         logger,
         retryBaseMs: options.retryBaseMs,

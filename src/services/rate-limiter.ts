@@ -9,6 +9,7 @@ const WINDOW_SECONDS = 3600;
  * starts with the user's first counted message (rate-limiter-flexible's fixed window per key).
  * Sends that fail after the check give their point back, so only stored messages count, and
  * one idempotency key takes at most one point even when its retries race the first attempt.
+ * The Redis connection should auto-pipeline, so that a send's claim and count share a round trip.
  */
 export class MessageRateLimiter {
   private readonly localClaims = new Map<string, number>();
@@ -30,17 +31,23 @@ export class MessageRateLimiter {
    * idempotency key, only the first attempt of that key takes a point; returns whether it did.
    */
   async consume(userId: string, idempotencyKey?: string): Promise<boolean> {
-    if (idempotencyKey && !(await this.claim(`${userId}:${idempotencyKey}`))) return false;
-    try {
-      await this.limiter.consume(userId, 1);
-      return true;
-    } catch (error) {
-      if (idempotencyKey) await this.release(`${userId}:${idempotencyKey}`);
-      if (error instanceof RateLimiterRes) {
-        throw rateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-      }
-      throw error;
+    // The claim and the count are issued together (one round trip through auto-pipelining);
+    // a retry whose key was claimed before gives back the point it took on the way.
+    const claimKey = idempotencyKey ? `${userId}:${idempotencyKey}` : null;
+    const [claimed, counted] = await Promise.allSettled([claimKey ? this.claim(claimKey) : true, this.limiter.consume(userId, 1)]);
+    if (claimed.status === 'rejected') {
+      if (counted.status === 'fulfilled') await this.limiter.reward(userId, 1);
+      throw claimed.reason;
     }
+    if (!claimed.value) {
+      await this.limiter.reward(userId, 1);
+      return false;
+    }
+    if (counted.status === 'fulfilled') return true;
+    if (claimKey) await this.release(claimKey);
+    const error: unknown = counted.reason;
+    if (error instanceof RateLimiterRes) throw rateLimited(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    throw error;
   }
 
   /** Gives back a point taken for a send that did not store a message. */

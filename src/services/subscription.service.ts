@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors';
 import type { Logger } from '../observability/logger';
 import { mapIterator } from '../realtime/iterators';
+import { DuplicateFilter } from '../realtime/duplicate-filter';
 import { MergedSubscription } from '../realtime/merged-subscription';
 import type { PubSub } from '../realtime/pubsub';
 import { replayThenLive } from '../realtime/replay-then-live';
@@ -65,18 +66,20 @@ export class SubscriptionService {
     afterSequence?: number | null,
   ): Promise<AsyncIterableIterator<DeliveredMessage>> {
     const live = (payload: MessagePayload): DeliveredMessage => ({ message: fromMessagePayload(payload), committedAt: payload.committedAt });
+    const duplicates = new DuplicateFilter();
+    const liveOnce = (payload: MessagePayload) => (duplicates.firstTime(payload.conversationId, payload.sequence) ? live(payload) : undefined);
     if (!conversationId) {
       if (afterSequence != null) throw badInput('afterSequence needs a conversationId', 'afterSequence');
       const subscription = this.pubsub.subscribe(topics.userMessages(viewerId));
       await subscription.ready;
-      return mapIterator(subscription, live);
+      return mapIterator(subscription, liveOnce);
     }
     if (afterSequence != null && afterSequence < 0) throw badInput('afterSequence must be 0 or more', 'afterSequence');
     const conversation = await this.conversations.getForViewer(em, viewerId, conversationId);
     const subscription = this.pubsub.subscribe(topics.conversationMessages(conversation.id));
     if (afterSequence == null) {
       await subscription.ready;
-      return mapIterator(subscription, live);
+      return mapIterator(subscription, liveOnce);
     }
     const participants = participantIds(conversation);
     const load = async (after: number, before: number | null, limit: number) => {

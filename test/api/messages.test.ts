@@ -148,6 +148,13 @@ describe('rate limit', () => {
     expect(retry.data!.sendMessage.id).toBe(first.data!.sendMessage.id);
   });
 
+  test('racing retries of one key take one point between them', async () => {
+    const { ana, conversationId } = await pair();
+    await Promise.all(Array.from({ length: 8 }, () => send(ana, conversationId, 'racing', 'one-point')));
+    for (let i = 1; i < RATE_LIMIT; i += 1) expect((await send(ana, conversationId, `m${i}`)).errors).toBeUndefined();
+    expect(codes(await send(ana, conversationId, 'limited'))).toEqual(['RATE_LIMITED']);
+  });
+
   test('refused content gives its point back', async () => {
     const { ana, conversationId } = await pair();
     for (let i = 0; i < 3; i += 1) expect(codes(await send(ana, conversationId, '  '))).toEqual(['BAD_USER_INPUT']);
