@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -65,6 +66,8 @@ export async function recreateDatabase(serverUrl: string, name: string): Promise
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** The server's own node process (not a wrapper): what `processCpuSeconds` reads. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -86,12 +89,30 @@ export async function startServerProcess(env: Record<string, string>, port: numb
   return {
     url,
     child,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on most Linux systems). */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU seconds a process has used so far, from /proc/<pid>/stat (Linux only). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // fields 14 and 15: utime, stime
 }
 
 /** Keep-alive connections, as a front end or a gateway would hold them. */
