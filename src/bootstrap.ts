@@ -28,6 +28,8 @@ export interface RunningService {
   logger: Logger;
   metrics: Metrics;
   orm: Orm;
+  /** The hot paths' pool (db/sql.ts), beside MikroORM's. */
+  sql: PgSql;
   pubsub: PubSub;
   jwtSecret: string | undefined;
   databaseUrl: string;
@@ -145,7 +147,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     if (config.jobs.inProcess) await jobs.start({ services: app.services, config, logger });
     else await jobs.publishOnly();
 
-    return { app, port, config, logger, metrics, orm, pubsub, jwtSecret, databaseUrl, jobs, stop: stopAll };
+    return { app, port, config, logger, metrics, orm, sql, pubsub, jwtSecret, databaseUrl, jobs, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

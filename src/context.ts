@@ -26,13 +26,17 @@ export function createContext(
   requestId: string,
   longLived = false,
 ): Context {
-  const em = services.deps.orm.em.fork() as EntityManager;
   const viewerId = viewer?.kind === 'user' ? viewer.id : null;
+  let em: EntityManager | null = null;
   return {
     viewer,
     authError,
-    em,
-    loaders: createLoaders(em, viewerId, services.deps.presence, !longLived),
+    // Forked on first use: most requests (loaders, sends) never touch MikroORM.
+    get em() {
+      em ??= services.deps.orm.em.fork() as EntityManager;
+      return em;
+    },
+    loaders: createLoaders(services.deps.sql, viewerId, services.deps.presence, !longLived),
     services,
     requestId,
   };

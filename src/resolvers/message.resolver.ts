@@ -46,7 +46,7 @@ export class MessageResolver {
   }
 
   @FieldResolver(() => MessageImage, { nullable: true })
-  image(@Root() message: Message, @Ctx() ctx: Context): Promise<MessageImage | null> | MessageImageView | null {
+  image(@Root() message: Message, @Ctx() ctx: Context): Promise<MessageImageView | null> | MessageImageView | null {
     if (message.type !== MessageType.IMAGE) return null;
     return message.imageRow !== undefined ? message.imageRow : ctx.loaders.image.load(message.id);
   }

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LIMITS } from '../config';
 import { ErrorCode } from '../errors';
@@ -28,11 +28,46 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, var
   return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [pageSizeEstimator] });
 }
 
+/**
+ * Costs per document, computed once: Apollo hands the same DocumentNode for the same query text
+ * (its parse cache), and a document's cost depends only on the variables that page sizes and
+ * @include/@skip read, so those values are the rest of the key. A message's content, say, is not.
+ */
+const costs = new WeakMap<DocumentNode, { costVariables: string[]; byKey: Map<string, number> }>();
+const MAX_KEYS_PER_DOCUMENT = 100;
+
+/** Variables used directly as `first`, `last` or a directive's `if`: all the estimator and getComplexity read. */
+function variablesCostDependsOn(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(node) {
+      if (node.value.kind === Kind.VARIABLE && ['first', 'last', 'if'].includes(node.name.value)) names.add(node.value.name.value);
+    },
+  });
+  return [...names];
+}
+
+function cachedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number {
+  let entry = costs.get(document);
+  if (!entry) {
+    entry = { costVariables: variablesCostDependsOn(document), byKey: new Map() };
+    costs.set(document, entry);
+  }
+  const key = JSON.stringify([operationName ?? null, ...entry.costVariables.map((name) => variables?.[name] ?? null)]);
+  let cost = entry.byKey.get(key);
+  if (cost === undefined) {
+    cost = operationCost(schema, document, variables, operationName);
+    if (entry.byKey.size >= MAX_KEYS_PER_DOCUMENT) entry.byKey.clear();
+    entry.byKey.set(key, cost);
+  }
+  return cost;
+}
+
 /** A GraphQLError when the operation costs more than LIMITS.maxCost, else null. */
 export function costLimitError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): GraphQLError | null {
   let cost: number;
   try {
-    cost = operationCost(schema, document, variables, operationName);
+    cost = cachedCost(schema, document, variables, operationName);
   } catch {
     return null; // bad variables: graphql-js reports them with their own error
   }

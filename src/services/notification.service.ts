@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../auth/viewer';
 import type { Orm } from '../db/orm';
+import { EmSql, type Sql, type Statement } from '../db/sql';
 import { badInput } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -43,6 +44,8 @@ export type DeliveryOutcome =
 
 export interface NotificationServiceOptions {
   orm: Orm;
+  /** The hot-path pool: the decision for every new message reads the recipient through it. */
+  sql: Sql;
   presence: PresenceTracker;
   jobs: JobQueue;
   delivery: PushDeliveryService;
@@ -64,6 +67,14 @@ interface Recipient {
   quietHours: QuietHoursPrefs;
   deviceIds: string[];
 }
+
+const RECIPIENT: Statement = {
+  name: 'push_recipient',
+  text: `select p.push_enabled, p.new_message_push, p.new_application_push, p.application_status_push, p.new_review_push,
+                p.work_agreement_push, p.quiet_hours_enabled, p.quiet_hours_start, p.quiet_hours_end, p.quiet_hours_timezone,
+                array(select d.id::text from push_devices d where d.user_id = u.id order by d.created_at) as device_ids
+         from (select $1::uuid as id) u left join notification_preferences p on p.user_id = u.id`,
+};
 
 /** A job may run a moment before the instant the service computed: within this, it is due. */
 const DUE_TOLERANCE_MS = 1000;
@@ -144,10 +155,10 @@ export class NotificationService {
 
   private async decideForMessage(userId: string, conversationId: string, sequence: number, online?: boolean): Promise<MessagePushDecision> {
     if (online ?? (await this.isOnline(userId))) return 'online';
-    const em = this.fork();
-    const recipient = await this.recipient(em, userId);
+    const recipient = await this.recipient(this.options.sql, userId);
     if (!recipient.pushEnabled || !recipient.flags.NEW_MESSAGE) return 'suppressed';
     if (recipient.deviceIds.length === 0) return 'no_device';
+    const em = this.fork();
     const now = this.now();
     const quietEnd = this.quietUntil(recipient.quietHours, now, userId);
     const dueAt = quietEnd ?? new Date(now.getTime() + this.options.batchWindowMs);
@@ -218,7 +229,7 @@ export class NotificationService {
          where user_id = ? and conversation_id = ?`,
         [upTo, userId, conversationId],
       );
-    const recipient = await this.recipient(tx, userId);
+    const recipient = await this.recipient(new EmSql(tx), userId);
     if (!recipient.pushEnabled || !recipient.flags.NEW_MESSAGE) return close(0).then(() => ({ outcome: 'suppressed' }));
     const quietEnd = this.quietUntil(recipient.quietHours, now, userId);
     if (quietEnd) {
@@ -271,7 +282,7 @@ export class NotificationService {
     const { title, body, data } = checkNotifyInput(input);
     const userId = input.userId.toLowerCase();
     const type = input.type;
-    const recipient = await this.recipient(em, userId);
+    const recipient = await this.recipient(new EmSql(em), userId);
     const answer = (outcome: NotificationOutcome) => {
       this.count(type, outcome.toLowerCase());
       return outcome;
@@ -337,7 +348,7 @@ export class NotificationService {
     const type = row.type as NotificationType;
     const drop = (outcome: DeliveryOutcome) =>
       tx.execute(`update push_notifications set state = 'dropped', due_at = null where id = ?`, [notificationId]).then(() => ({ outcome, type }));
-    const recipient = await this.recipient(tx, userId);
+    const recipient = await this.recipient(new EmSql(tx), userId);
     if (!recipient.pushEnabled || !recipient.flags[type]) return drop('suppressed');
     const quietEnd = this.quietUntil(recipient.quietHours, now, userId);
     if (quietEnd) {
@@ -375,14 +386,8 @@ export class NotificationService {
     return { rescheduled: batches.length + held.length, resent: stale.length, pruned };
   }
 
-  private async recipient(em: EntityManager, userId: string): Promise<Recipient> {
-    const [row]: Row[] = await em.execute(
-      `select p.push_enabled, p.new_message_push, p.new_application_push, p.application_status_push, p.new_review_push,
-              p.work_agreement_push, p.quiet_hours_enabled, p.quiet_hours_start, p.quiet_hours_end, p.quiet_hours_timezone,
-              array(select d.id::text from push_devices d where d.user_id = u.id order by d.created_at) as device_ids
-       from (select ?::uuid as id) u left join notification_preferences p on p.user_id = u.id`,
-      [userId],
-    );
+  private async recipient(sql: Sql, userId: string): Promise<Recipient> {
+    const [row] = await sql.query<Row>(RECIPIENT, [userId]);
     // No row: the contract's defaults (everything on, quiet hours off).
     const on = (column: string) => row[column] !== false;
     const workAgreement = on('work_agreement_push');

@@ -1,12 +1,17 @@
 import type { ConversationStatus, ImageStatus, MessageType } from '../schema/common/enums';
 import type { Conversation } from '../schema/conversation/conversation.entity';
-import type { Message, SenderProfile } from '../schema/message/message.entity';
+import type { Message, MessageImageView, SenderProfile } from '../schema/message/message.entity';
+import type { User } from '../schema/user/user.entity';
 
 /** Column lists of the raw SQL that the hot paths run, and their rows as plain objects. */
 export const MESSAGE_COLUMNS =
   'id, conversation_id, sequence, type, sender_id, content, metadata, client_message_id, created_at, delivered_at, read_at';
 export const CONVERSATION_COLUMNS =
   'id, participant_a_id, participant_b_id, job_application_id, status, created_at, updated_at, last_message_at, last_sequence, archived_at, archived_by_id, activity_at';
+
+export const USER_COLUMNS = 'id, display_name, avatar_url, last_seen_at, created_at, updated_at';
+export const IMAGE_COLUMNS =
+  'id, message_id, status, mime_type, size_bytes, width, height, original_key, preview_key, thumbnail_key, delete_after';
 
 export type Row = Record<string, unknown>;
 
@@ -64,21 +69,37 @@ export const FULL_MESSAGE_SELECT = `select m.id, m.conversation_id, m.sequence, 
 export function toFullMessage(row: Row): Message {
   const message = toMessage(row);
   if (message.sender) message.senderProfile = toSenderProfile(message.sender.id, row);
-  message.imageRow = row.image_id
-    ? {
-        id: String(row.image_id),
-        status: row.image_status as ImageStatus,
-        mimeType: String(row.image_mime_type),
-        sizeBytes: Number(row.image_size_bytes),
-        width: Number(row.image_width),
-        height: Number(row.image_height),
-        originalKey: (row.image_original_key as string | null) ?? null,
-        previewKey: (row.image_preview_key as string | null) ?? null,
-        thumbnailKey: (row.image_thumbnail_key as string | null) ?? null,
-        deleteAfter: date(row.image_delete_after),
-      }
-    : null;
+  message.imageRow = row.image_id ? toImage(row, 'image_') : null;
   return message;
+}
+
+/** An image row (IMAGE_COLUMNS), or the same columns under a prefix (FULL_MESSAGE_SELECT's `image_`). */
+export function toImage(row: Row, prefix = ''): MessageImageView {
+  const column = (name: string) => row[`${prefix}${name}`];
+  return {
+    id: String(column('id')),
+    status: column('status') as ImageStatus,
+    mimeType: String(column('mime_type')),
+    sizeBytes: Number(column('size_bytes')),
+    width: Number(column('width')),
+    height: Number(column('height')),
+    originalKey: (column('original_key') as string | null) ?? null,
+    previewKey: (column('preview_key') as string | null) ?? null,
+    thumbnailKey: (column('thumbnail_key') as string | null) ?? null,
+    deleteAfter: date(column('delete_after')),
+  };
+}
+
+/** A user row (USER_COLUMNS) as the object the resolvers read (see toMessage). */
+export function toUser(row: Row): User {
+  return {
+    id: String(row.id),
+    displayName: (row.display_name as string | null) ?? null,
+    avatarUrl: (row.avatar_url as string | null) ?? null,
+    lastSeenAt: dateOrNull(row.last_seen_at),
+    createdAt: date(row.created_at),
+    updatedAt: date(row.updated_at),
+  };
 }
 
 /** The sender columns (`sender_display_name`, ...) that statements join onto a message row. */

@@ -24,6 +24,7 @@ export function createServices(deps: ServiceDeps) {
   const imageStorage = new ImageStorageService(deps.storage, deps.config.images.urlTtlSeconds, deps.metrics, deps.logger);
   const notifications = new NotificationService({
     orm: deps.orm,
+    sql: deps.sql,
     presence: deps.presence,
     jobs: deps.jobQueue,
     delivery: new PushDeliveryService({

@@ -1,12 +1,24 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput } from '../errors';
 import { isUuid, type UserViewer } from '../auth/viewer';
+import type { Statement } from '../db/sql';
 import { stripControlCharacters } from '../plain-text';
 import { User } from '../schema/user/user.entity';
 import type { ServiceDeps } from './service-deps';
 
 const PROVISION_CACHE_SIZE = 10_000;
 const PROVISION_CACHE_TTL_MS = 60_000;
+
+const PROVISION: Statement = {
+  name: 'user_provision',
+  text: `insert into users (id, display_name, avatar_url) values ($1, $2, $3)
+         on conflict (id) do update set
+           display_name = coalesce(excluded.display_name, users.display_name),
+           avatar_url = coalesce(excluded.avatar_url, users.avatar_url),
+           updated_at = now()
+         where users.display_name is distinct from coalesce(excluded.display_name, users.display_name)
+            or users.avatar_url is distinct from coalesce(excluded.avatar_url, users.avatar_url)`,
+};
 
 export interface UpsertUserInput {
   id: string;
@@ -22,7 +34,7 @@ export class UserService {
    */
   private readonly provisioned = new Map<string, { claims: string; at: number }>();
 
-  constructor(private readonly deps: Pick<ServiceDeps, 'orm'>) {}
+  constructor(private readonly deps: Pick<ServiceDeps, 'sql'>) {}
 
   /**
    * Makes sure the viewer exists and carries the name and picture of their token. Claims that
@@ -32,16 +44,7 @@ export class UserService {
     const claims = `${viewer.name ?? ''}|${viewer.picture ?? ''}`;
     const last = this.provisioned.get(viewer.id);
     if (last && last.claims === claims && Date.now() - last.at < PROVISION_CACHE_TTL_MS) return;
-    await this.deps.orm.em.fork().execute(
-      `insert into users (id, display_name, avatar_url) values (?, ?, ?)
-       on conflict (id) do update set
-         display_name = coalesce(excluded.display_name, users.display_name),
-         avatar_url = coalesce(excluded.avatar_url, users.avatar_url),
-         updated_at = now()
-       where users.display_name is distinct from coalesce(excluded.display_name, users.display_name)
-          or users.avatar_url is distinct from coalesce(excluded.avatar_url, users.avatar_url)`,
-      [viewer.id, viewer.name ?? null, viewer.picture ?? null],
-    );
+    await this.deps.sql.query(PROVISION, [viewer.id, viewer.name ?? null, viewer.picture ?? null]);
     if (this.provisioned.size >= PROVISION_CACHE_SIZE) this.provisioned.clear();
     this.provisioned.set(viewer.id, { claims, at: Date.now() });
   }

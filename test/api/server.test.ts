@@ -256,7 +256,7 @@ describe('production mode', () => {
   // Last in this block: it takes the database away from this server.
   test('with the database gone: /readyz answers 503, operations INTERNAL_SERVER_ERROR without details', async () => {
     const token = await server.token(randomUUID(), { name: 'Late' });
-    await server.service.orm.close(true);
+    await Promise.all([server.service.orm.close(true), server.service.sql.close()]);
 
     const ready = await fetch(`${origin(server)}/readyz`);
     expect(ready.status).toBe(503);

@@ -122,6 +122,7 @@ export class PushHarness {
     this.delivery = new PushDeliveryService({ orm, transport: timedTransport(transport, this.metrics), metrics: this.metrics, logger, retry: { maxAttempts: 3, sleep: async () => undefined } });
     this.notifications = new NotificationService({
       orm,
+      sql: this.sql,
       presence: this.presence,
       jobs: this.queue,
       delivery: this.delivery,

@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { Client } from 'pg';
 import { onQuery } from '../../src/db/orm';
 import { MessageReceivedDocument, SendMessageDocument } from '../generated/graphql';
 import { startTestServer, type TestServer } from '../helpers/test-server';
-import { RealtimeClient, conversationPair, describeWithRedis, sleep, waitForSubscriptions, wsUrl } from './realtime-helpers';
+import { RealtimeClient, conversationPair, describeWithRedis, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
 
 interface Cost {
   sql: string[];
@@ -19,8 +20,11 @@ interface Cost {
 
 const redisPort = Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379);
 
-/** Runs `work`, then waits `settleMs` for what follows the answer (push decision, outbox ack). */
-async function measure(work: () => Promise<unknown>, settleMs = 300): Promise<Cost> {
+/**
+ * Runs `work`, then waits until `settled` (what follows the answer: push decision, outbox ack)
+ * and a little longer, for anything that would come after.
+ */
+async function measure(work: () => Promise<unknown>, settled: () => Promise<boolean>): Promise<Cost> {
   const cost: Cost = { sql: [], redisCommands: [], redisWrites: 0 };
   const stopSql = onQuery((query) => cost.sql.push(query.replace(/\s+/g, ' ').trim()));
   const write = net.Socket.prototype.write;
@@ -38,7 +42,8 @@ async function measure(work: () => Promise<unknown>, settleMs = 300): Promise<Co
   } as typeof write;
   try {
     await work();
-    await sleep(settleMs);
+    await waitUntil(settled, 'the outbox row to be acknowledged');
+    await sleep(100);
   } finally {
     net.Socket.prototype.write = write;
     stopSql();
@@ -57,15 +62,19 @@ function kinds(sql: string[]): string[] {
 
 describeWithRedis('the cost of a send and of its deliveries', () => {
   let server: TestServer;
+  let db: Client;
   const clients: RealtimeClient[] = [];
 
   beforeAll(async () => {
     // The relay's sweep would add its statement at random moments: it is tested in outbox-crash.
     server = await startTestServer({ REDIS_PREFIX: `test:${randomUUID()}:`, OUTBOX_SWEEP_MS: '600000' });
+    db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
   });
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.dispose()));
     await server.stop();
+    await db.end();
   });
 
   /**
@@ -90,11 +99,13 @@ describeWithRedis('the cost of a send and of its deliveries', () => {
     await waitForSubscriptions(server, 'messageReceived', streams.length);
     await sleep(100); // the subscribe-time presence and metric reads are done
     const input = { conversationId, content: 'how much does this cost?', clientMessageId: randomUUID() };
+    // Read through a client of the test's own: its statements go to neither onQuery nor Redis.
+    const acknowledged = async () => (await db.query('select 1 from outbox o join messages m on m.id = o.message_id where m.conversation_id = $1', [conversationId])).rowCount === 0;
     return measure(async () => {
       const sent = await server.request(SendMessageDocument, { input }, ana.token);
       expect(sent.errors).toBeUndefined();
       await Promise.all(streams.map((stream) => stream.next()));
-    });
+    }, acknowledged);
   }
 
   test('one send: one SQL statement on the request path, the outbox ack after it; Redis in three writes', async () => {
