@@ -22,6 +22,8 @@
  *   BENCH_SECONDS         seconds per measured phase (8)
  *   BENCH_WARMUP_SECONDS  unmeasured load before each kind of HTTP request (1)
  *   BENCH_PORT            the server's port (4811)
+ *   BENCH_SERVER_NODE_ARGS node flags of the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_FROM_SOURCE     true: run the server from src/ under ts-node instead of the build
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -232,6 +234,8 @@ async function main() {
   const server = await startServerProcess(
     { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', MIGRATE_ON_START: 'true' },
     PORT,
+    process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
+    true,
   );
   try {
     console.log(`server pid ${server.pid}, NODE_ENV=production`);

@@ -82,6 +82,8 @@ async function main() {
   const server = await startServerProcess(
     { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', MIGRATE_ON_START: 'true' },
     Number(process.env.BENCH_PORT ?? 4812),
+    [],
+    true,
   );
   const pid = server.child.pid!;
   try {

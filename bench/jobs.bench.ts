@@ -151,7 +151,7 @@ async function main() {
   const redis = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: `bench:${randomUUID()}:` } : { REDIS_URL: '' };
   const env = { ...process.env, ...redis, DATABASE_URL: url, JWT_SECRET: BENCH_SECRET, MIGRATE_ON_START: 'false', DATA_DIR: `/tmp/messaging-bench-jobs-${process.pid}` };
   // The server only schedules: the archive runs in its own process, as `jobs:run` or a worker would.
-  const server = await startServerProcess({ ...env, JOBS_IN_PROCESS: 'false' } as Record<string, string>, PORT);
+  const server = await startServerProcess({ ...env, JOBS_IN_PROCESS: 'false' } as Record<string, string>, PORT, [], true);
   try {
     const db = new Client({ connectionString: url });
     await db.connect();

@@ -71,9 +71,29 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `npm start`'s entry in a child process, so that the load generator does not share its event loop. */
-export async function startServerProcess(env: Record<string, string>, port: number, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+let built = false;
+
+/**
+ * The node arguments that run the service. Benchmarks run the compiled build (`npm run build`,
+ * once per process), as the Dockerfile does: under ts-node every EventEmitter pays for domains,
+ * which ts-node's REPL module switches on (seen in the profile, docs/performance.md). Tests run
+ * the sources. BENCH_FROM_SOURCE=true makes benchmarks run the sources too.
+ */
+export function serviceEntry(compiled: boolean): string[] {
+  if (!compiled || process.env.BENCH_FROM_SOURCE === 'true') return ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
+  if (!built) {
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    built = true;
+  }
+  return ['dist/src/main.js'];
+}
+
+/**
+ * Starts the service in a child process, so that the load generator does not share its event
+ * loop; `compiled` runs the build (benchmarks) instead of the sources (tests).
+ */
+export async function startServerProcess(env: Record<string, string>, port: number, nodeArgs: string[] = [], compiled = false): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, ...serviceEntry(compiled)], {
     cwd: ROOT,
     // Production mode, as deployed: graphql-js skips its development-only checks there.
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },

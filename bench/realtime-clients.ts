@@ -3,10 +3,11 @@ import WebSocket from 'ws';
 
 /**
  * WebSocket subscribers for bench/realtime.bench.ts: thousands of them live in the bench
- * process, so the default is a thin `graphql-transport-ws` client (connection_init, one
- * subscribe, answers protocol pings: about what graphql-ws does on the wire, without its
- * per-client retry machinery, message validation and closures). BENCH_CLIENT=graphql-ws uses
- * graphql-ws's own `createClient({ lazy: false })` instead, as an app would. The raw reference
+ * process, so the two-instance phase's default is a thin `graphql-transport-ws` client
+ * (connection_init, one subscribe, answers protocol pings: about what graphql-ws does on the
+ * wire, without its per-client retry machinery, message validation and closures).
+ * BENCH_CLIENT=graphql-ws, and always the one-instance phases, use graphql-ws's own
+ * `createClient({ lazy: false })` instead, as an app would. The raw reference
  * uses {@link openRawSubscriber}. Arrival times are taken before JSON parsing (thin and raw
  * clients) or in graphql-ws's `next` (after its parsing and validation).
  */
@@ -122,9 +123,12 @@ function libraryClient(url: string, token: string, query: string, variables: Rec
   };
 }
 
-/** A client of the raw reference server: the user id in the URL; `ok` once its Redis channel is subscribed. */
-export function openRawSubscriber(url: string, userId: string, events: SubscriberEvents): Subscriber {
-  const socket = new WebSocket(`${url}/?user=${encodeURIComponent(userId)}`, { perMessageDeflate: false });
+/**
+ * A client of the raw reference server: the user (inbox form) or conversation id in the URL;
+ * `ok` once its Redis channel is subscribed.
+ */
+export function openRawSubscriber(url: string, kind: 'user' | 'conversation', id: string, events: SubscriberEvents): Subscriber {
+  const socket = new WebSocket(`${url}/?${kind}=${encodeURIComponent(id)}`, { perMessageDeflate: false });
   let settle: { resolve: () => void; reject: (error: Error) => void };
   const connected = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   connected.catch(() => {});
