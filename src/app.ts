@@ -101,6 +101,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const inFlight = new InFlightRequests();
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers are per viewer and per request: an ETag (a hash of every body) buys nothing.
+  app.set('etag', false);
   app.set('trust proxy', true);
   app.use((req, res, next) => {
     const incoming = req.header('x-request-id');

@@ -17,7 +17,7 @@ export class MessageImageResolver {
   @Authorized(Role.USER)
   @Mutation(() => Message)
   sendImageMessage(@Arg('input', () => SendImageMessageInput) input: SendImageMessageInput, @Ctx() ctx: Context): Promise<Message> {
-    return ctx.services.imageMessages.send(ctx.em, viewerUser(ctx).id, input);
+    return ctx.services.imageMessages.send(viewerUser(ctx).id, input);
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Null once the image has been deleted.' })

@@ -13,7 +13,7 @@ export class MessageResolver {
   @Authorized(Role.USER)
   @Mutation(() => Message)
   sendMessage(@Arg('input', () => SendMessageInput) input: SendMessageInput, @Ctx() ctx: Context): Promise<Message> {
-    return ctx.services.messages.send(ctx.em, viewerUser(ctx).id, input);
+    return ctx.services.messages.send(viewerUser(ctx).id, input);
   }
 
   @Authorized(Role.USER)
@@ -25,7 +25,7 @@ export class MessageResolver {
   @Authorized(Role.SERVICE)
   @Mutation(() => Message, { description: 'Service role only.' })
   postSystemMessage(@Arg('input', () => PostSystemMessageInput) input: PostSystemMessageInput, @Ctx() ctx: Context): Promise<Message> {
-    return ctx.services.messages.postSystem(ctx.em, input);
+    return ctx.services.messages.postSystem(input);
   }
 
   @FieldResolver(() => ID)

@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, DomainError, ErrorCode } from '../errors';
 import { processImageLimited, sniffFormat, type ProcessedImage } from '../images/image-processor';
 import { readUploadWithCap } from '../images/read-upload';
@@ -67,7 +66,7 @@ export class ImageMessageService {
   }
 
   /** Sends an image message; counts the outcome by format in `image_uploads_total`. */
-  async send(_em: EntityManager, senderId: string, input: SendImageInput): Promise<Message> {
+  async send(senderId: string, input: SendImageInput): Promise<Message> {
     const attempt: Attempt = { format: 'unknown' };
     const { metrics } = this.options;
     try {

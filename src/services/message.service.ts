@@ -79,7 +79,7 @@ export class MessageService {
   constructor(private readonly options: MessageServiceOptions) {}
 
   /** sendMessage: the send pipeline with a text body. */
-  async send(_em: EntityManager, senderId: string, input: SendMessageInput): Promise<Message> {
+  async send(senderId: string, input: SendMessageInput): Promise<Message> {
     const { message } = await this.options.pipeline.send({
       conversationId: input.conversationId,
       senderId,
@@ -95,7 +95,7 @@ export class MessageService {
   }
 
   /** postSystemMessage (service role): no sender, no rate limit. */
-  async postSystem(_em: EntityManager, input: { conversationId: string; content: string; metadata?: Record<string, unknown> | null }) {
+  async postSystem(input: { conversationId: string; content: string; metadata?: Record<string, unknown> | null }) {
     if (!isUuid(input.conversationId)) throw notFound();
     const content = this.checkContent(input.content, 'content');
     const metadata = checkMetadata(input.metadata);

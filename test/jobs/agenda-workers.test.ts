@@ -70,8 +70,8 @@ test('two workers run every job scheduled by a process that has gone, each once'
     await em().execute('insert into users (id, display_name) values (?, ?), (?, ?)', [ana, 'Ana', bo, 'Bo']);
     await services.notificationSettings.registerDevice(em(), bo, `worker-${bo}`, DevicePlatform.ANDROID);
     const { conversation } = await services.conversations.findOrCreate(em(), [ana, bo], null, ana);
-    await services.messages.send(em(), ana, { conversationId: conversation.id, content: `hello ${i}` });
-    await services.messages.send(em(), ana, { conversationId: conversation.id, content: `again ${i}` });
+    await services.messages.send(ana, { conversationId: conversation.id, content: `hello ${i}` });
+    await services.messages.send(ana, { conversationId: conversation.id, content: `again ${i}` });
     conversations.push({ bo, conversationId: conversation.id });
   }
   await producer.close();

@@ -192,7 +192,7 @@ export class PushHarness {
 
   /** Sends a text message and waits for its push decision. */
   async send(senderId: string, conversationId: string, content: string): Promise<Message> {
-    const message = await this.messages.send(this.em(), senderId, { conversationId, content });
+    const message = await this.messages.send(senderId, { conversationId, content });
     await this.notifications.idle();
     return message;
   }

@@ -167,7 +167,7 @@ describe('a new message', () => {
 
   test('system messages do not push (the marketplace uses notifyUser)', async () => {
     const { conversationId } = await pair();
-    await h.messages.postSystem(h.em(), { conversationId, content: 'Application accepted' });
+    await h.messages.postSystem({ conversationId, content: 'Application accepted' });
     await h.notifications.idle();
     expect(h.queue.jobs).toHaveLength(0);
   });
