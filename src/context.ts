@@ -16,6 +16,28 @@ export interface Context {
 }
 
 /**
+ * A request's or socket's context. The EntityManager is forked on first use: most requests
+ * (loaders, sends) never touch MikroORM. The getter lives on the prototype because Apollo
+ * copies the context with Object.assign, which would call an own getter and fork every time.
+ */
+class LazyContext implements Context {
+  private forked: EntityManager | null = null;
+
+  constructor(
+    readonly viewer: Viewer | null,
+    readonly authError: DomainError | null,
+    readonly loaders: Loaders,
+    readonly services: Services,
+    readonly requestId: string,
+  ) {}
+
+  get em(): EntityManager {
+    this.forked ??= this.services.deps.orm.em.fork() as EntityManager;
+    return this.forked;
+  }
+}
+
+/**
  * Builds a context. On WebSocket the context lives as long as the socket, so loaders are
  * uncached there (`longLived`) and each subscription event sees fresh rows.
  */
@@ -27,17 +49,6 @@ export function createContext(
   longLived = false,
 ): Context {
   const viewerId = viewer?.kind === 'user' ? viewer.id : null;
-  let em: EntityManager | null = null;
-  return {
-    viewer,
-    authError,
-    // Forked on first use: most requests (loaders, sends) never touch MikroORM.
-    get em() {
-      em ??= services.deps.orm.em.fork() as EntityManager;
-      return em;
-    },
-    loaders: createLoaders(services.deps.sql, viewerId, services.deps.presence, !longLived),
-    services,
-    requestId,
-  };
+  const loaders = createLoaders(services.deps.sql, viewerId, services.deps.presence, !longLived);
+  return new LazyContext(viewer, authError, loaders, services, requestId);
 }
