@@ -35,7 +35,7 @@ type Subscribe<TArgs> = SubscribeResolverData<unknown, TArgs, Context>;
  * The Subscription type. Each field has its own `subscribe` (a service call that checks access
  * and returns an iterator of small payloads); the resolvers below turn one payload into the
  * GraphQL object without a database round trip. Subscription contexts live as long as the
- * subscription, so each event starts with an empty identity map.
+ * subscription, so an event that needs the EntityManager starts with an empty identity map.
  */
 @Resolver()
 export class SubscriptionResolver {
@@ -51,7 +51,8 @@ export class SubscriptionResolver {
     @Args(() => MessageReceivedArgs) _args: MessageReceivedArgs,
     @Ctx() ctx: Context,
   ): Message {
-    ctx.em.clear();
+    // Nothing here touches MikroORM (the payload carries the fields; loaders use the pool), so
+    // no EntityManager is forked for a subscription that only delivers messages.
     if (delivery.committedAt !== null) markCommitted(ctx, delivery.committedAt);
     return delivery.message;
   }
