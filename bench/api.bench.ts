@@ -30,7 +30,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Pool } from 'pg';
 import { signDevToken } from '../src/auth/token-issuer';
-import { BENCH_SECRET, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad, type LoadResult, type ServerProcess } from './lib';
+import { BENCH_SECRET, deleteRedisKeys, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad, type LoadResult, type ServerProcess } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -40,6 +40,8 @@ const LEVELS = [1, 8, 32];
 const CONTENT = 'Hello, is the job still open?';
 
 const ME = '{ me { id } }';
+/** The server's keys in a shared Redis (REDIS_URL, when set) carry this run's prefix and are deleted at the end. */
+const REDIS_PREFIX = `bench-api:${randomUUID()}:`;
 const START = 'mutation($p: ID!) { startConversation(input: { participantId: $p }) { id } }';
 const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id sequence createdAt } }`;
 const LIST = `query List { conversations(first: 50) { totalCount edges { cursor node { id unreadCount lastMessage { content sender { displayName } }
@@ -232,7 +234,7 @@ async function main() {
   console.log(`node ${process.version} (server and load generator), ${os.cpus().length} CPUs, ${SECONDS} s per phase, ${WARMUP_SECONDS} s warm-up`);
   const databaseUrl = await recreateDatabase(SERVER, 'messaging_bench');
   const server = await startServerProcess(
-    { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', MIGRATE_ON_START: 'true' },
+    { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', MIGRATE_ON_START: 'true', REDIS_PREFIX },
     PORT,
     process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     true,
@@ -246,6 +248,7 @@ async function main() {
     printAims(send, me);
   } finally {
     await server.stop();
+    await deleteRedisKeys(REDIS_PREFIX);
   }
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 
 /** Shared pieces of the benchmarks: a server in its own process, a timed load loop, percentiles. */
@@ -174,3 +175,16 @@ export function graphql(url: string, token: string, query: string, variables: Re
 }
 
 export const newId = () => randomUUID();
+
+/** Deletes a run's keys (those under `prefix`) from the shared Redis of REDIS_URL, if set. */
+export async function deleteRedisKeys(prefix: string): Promise<void> {
+  if (!process.env.REDIS_URL) return;
+  const redis = new Redis(process.env.REDIS_URL);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -7,7 +7,8 @@
  * Settings: DATABASE_URL (server to create the scratch database messaging_profile on),
  * REDIS_URL (optional: Redis pub/sub and rate limit, as deployed), BENCH_PROFILE_OPERATION
  * (send | me, default send), BENCH_CONCURRENCY (default 8), BENCH_SECONDS (default 6),
- * BENCH_PROFILE_DIR (default a new directory under the system's temp directory).
+ * BENCH_PROFILE_DIR (default a new directory under the system's temp directory), BENCH_ONE_TOKEN
+ * (any value: every client uses the first client's token, as bench:api's `me` phase does).
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { signDevToken } from '../src/auth/token-issuer';
 import { printSummary, summariseProfile } from './cpu-profile-summary';
-import { BENCH_SECRET, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad } from './lib';
+import { BENCH_SECRET, deleteRedisKeys, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad } from './lib';
 
 const OPERATION = process.env.BENCH_PROFILE_OPERATION === 'me' ? 'me' : 'send';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -27,7 +28,8 @@ const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $inp
 async function main() {
   const profileDir = process.env.BENCH_PROFILE_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'messaging-profile-'));
   const databaseUrl = await recreateDatabase(SERVER, 'messaging_profile');
-  const redis: Record<string, string> = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: `bench-profile:${randomUUID()}:` } : {};
+  const redisPrefix = `bench-profile:${randomUUID()}:`;
+  const redis: Record<string, string> = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: redisPrefix } : {};
   const server = await startServerProcess(
     { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, MIGRATE_ON_START: 'true', RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...redis },
     Number(process.env.BENCH_PORT ?? 4815),
@@ -44,7 +46,7 @@ async function main() {
     }),
   );
   const task = async (worker: number) => {
-    const { token, conversationId } = senders[worker];
+    const { token, conversationId } = senders[process.env.BENCH_ONE_TOKEN ? 0 : worker];
     const variables = { input: { conversationId, content: 'Hello, is the job still open?', clientMessageId: randomUUID() } };
     const answer = OPERATION === 'me' ? await graphql(server.url, token, '{ me { id } }') : await graphql(server.url, token, SEND, variables);
     return !answer.errors;
@@ -57,6 +59,7 @@ async function main() {
   const endedAt = performance.now();
   await server.stop();
   const stoppedAt = performance.now();
+  await deleteRedisKeys(redisPrefix);
 
   const file = readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile')).sort().pop();
   if (!file) throw new Error(`no profile in ${profileDir}`);
