@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { startService } from './bootstrap';
 import { loadConfig } from './config';
 import { createLogger } from './observability/logger';
+import { stopOnSignals } from './stop-on-signals';
 
 /** Process entry: config, start, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -16,22 +17,7 @@ async function main(): Promise<void> {
     );
   }
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-    const forceExit = setTimeout(() => {
-      logger.error('shutdown took longer than 25 s; exiting');
-      process.exit(1);
-    }, 25_000);
-    forceExit.unref();
-    await service.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  stopOnSignals({ logger, stopping: 'no new connections, finishing in-flight requests', stop: () => service.stop(), forceExitAfterMs: 25_000 });
 }
 
 main().catch((error: unknown) => {

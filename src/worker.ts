@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from './config';
 import { openJobRuntime } from './jobs/job-runtime';
 import { createLogger } from './observability/logger';
+import { stopOnSignals } from './stop-on-signals';
 
 /**
  * `npm run worker`: runs the scheduled jobs (Agenda) without serving the API, for deployments
@@ -16,23 +17,7 @@ async function main(): Promise<void> {
   await runtime.scheduler.start(runtime.deps);
   logger.info({ redis: Boolean(config.redisUrl), embeddedDatabase: !config.databaseUrl }, 'job worker running');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'worker shutting down: finishing running jobs');
-    const forceExit = setTimeout(() => {
-      logger.error('worker shutdown took too long; exiting');
-      process.exit(1);
-    }, config.jobs.drainTimeoutMs + 10_000);
-    forceExit.unref();
-    await runtime.close();
-    logger.info('worker stopped');
-    // Agenda leaves lock watchdog timers behind: exit rather than wait for them.
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  stopOnSignals({ logger, stopping: 'finishing running jobs', stop: () => runtime.close(), forceExitAfterMs: config.jobs.drainTimeoutMs + 10_000 });
 }
 
 main().catch((error: unknown) => {

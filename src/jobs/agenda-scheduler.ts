@@ -7,13 +7,8 @@ import type { JobsConfig } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { JobQueue } from '../services/job-queue';
-import * as archiveIdleConversations from './archive-idle-conversations.job';
-import * as deleteExpiredImages from './delete-expired-images.job';
-import * as deliverConversationPush from './deliver-conversation-push.job';
-import * as deliverHeldNotification from './deliver-held-notification.job';
-import type { JobDeps, JobModule } from './job';
-import type { DataJobModule, JobContext } from './job-context';
-import * as pushMaintenance from './push-maintenance.job';
+import type { JobDeps } from './job';
+import { DATA_JOBS, RECURRING_JOBS } from './registry';
 
 /** Options of {@link AgendaScheduler.create}. */
 export interface AgendaSchedulerOptions {
@@ -25,24 +20,6 @@ export interface AgendaSchedulerOptions {
   /** Written to `agenda_jobs.last_modified_by`. Default `<hostname>:<pid>`. */
   name?: string;
 }
-
-/** A job that runs on a schedule; one row per name (`type = 'single'`) however many instances start. */
-interface Recurring {
-  job: Pick<JobModule, 'name'> & { run(deps: JobDeps, context?: JobContext): Promise<void> };
-  interval: string;
-  timezone: string;
-}
-
-function recurringJobs(config: JobsConfig): Recurring[] {
-  return [
-    { job: archiveIdleConversations, interval: config.archiveCron, timezone: config.archiveTimezone },
-    { job: deleteExpiredImages, interval: config.imageExpiryCron, timezone: config.archiveTimezone },
-    { job: pushMaintenance, interval: '*/15 * * * *', timezone: 'UTC' },
-  ];
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const DATA_JOBS: DataJobModule<any>[] = [deliverConversationPush, deliverHeldNotification];
 
 /**
  * Agenda 6 on the service's PostgreSQL. Every process that schedules jobs has one (the API
@@ -119,7 +96,7 @@ export class AgendaScheduler implements JobQueue {
       this.publishing = false;
     }
     const { config } = this.options;
-    for (const { job } of recurringJobs(config)) {
+    for (const { job } of RECURRING_JOBS) {
       this.define(job.name, (agendaJob) => job.run(deps, { heartbeat: () => agendaJob.touch() }), { concurrency: 1 });
     }
     for (const job of DATA_JOBS) {
@@ -132,8 +109,9 @@ export class AgendaScheduler implements JobQueue {
     }
     await this.agenda.start();
     this.processing = true;
-    for (const { job, interval, timezone } of recurringJobs(config)) {
-      await this.agenda.every(interval, job.name, undefined, { timezone, skipImmediate: true });
+    for (const { job, schedule } of RECURRING_JOBS) {
+      const { cron, timezone } = schedule(config);
+      await this.agenda.every(cron, job.name, undefined, { timezone, skipImmediate: true });
     }
     this.options.logger.info({ jobs: Object.keys(this.agenda.definitions) }, 'job processing started');
   }

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../observability/logger';
 import type { Services } from '../services/services';
+import type { JobContext } from './job-context';
 
 /** What a job runs with: the same services the API uses, so jobs hold no logic of their own. */
 export interface JobDeps {
@@ -19,5 +20,5 @@ export interface JobModule {
   /** One line for the list that `jobs:run` prints. */
   description: string;
   /** Does the work once; safe to run again, or on several instances at once. */
-  run(deps: JobDeps): Promise<void>;
+  run(deps: JobDeps, context?: JobContext): Promise<void>;
 }

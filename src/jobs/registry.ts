@@ -1,15 +1,43 @@
+import type { JobsConfig } from '../config';
 import * as archiveIdleConversations from './archive-idle-conversations.job';
 import * as deleteExpiredImages from './delete-expired-images.job';
+import * as deliverConversationPush from './deliver-conversation-push.job';
+import * as deliverHeldNotification from './deliver-held-notification.job';
 import type { JobModule } from './job';
+import type { DataJobModule } from './job-context';
 import * as pushMaintenance from './push-maintenance.job';
 
-/**
- * Every job that can be run by name. To add one: write `src/jobs/<name>.job.ts` exporting
- * `name`, `description` and `run(deps)`, and list its module here.
- */
-export const JOBS: readonly JobModule[] = [deleteExpiredImages, archiveIdleConversations, pushMaintenance];
+/** When a recurring job runs: a cron expression in a time zone. */
+export interface Schedule {
+  cron: string;
+  timezone: string;
+}
 
-/** The job called `name`, or undefined. */
+/** A job that runs on a schedule, and by name with `npm run jobs:run -- NAME`. */
+export interface RecurringJob {
+  job: JobModule;
+  schedule(config: JobsConfig): Schedule;
+}
+
+/**
+ * The one list of jobs: the scheduler defines and schedules exactly these, and `jobs:run` runs
+ * the recurring ones by name. To add a recurring job, write `src/jobs/<name>.job.ts` exporting
+ * `name`, `description` and `run(deps)`, and list it here with its schedule; a job that a
+ * service schedules with data (ids) exports `handle(deps, data)` and goes in DATA_JOBS.
+ */
+export const RECURRING_JOBS: readonly RecurringJob[] = [
+  { job: deleteExpiredImages, schedule: (config) => ({ cron: config.imageExpiryCron, timezone: config.archiveTimezone }) },
+  { job: archiveIdleConversations, schedule: (config) => ({ cron: config.archiveCron, timezone: config.archiveTimezone }) },
+  { job: pushMaintenance, schedule: () => ({ cron: '*/15 * * * *', timezone: 'UTC' }) },
+];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each job's data type is its own
+export const DATA_JOBS: readonly DataJobModule<any>[] = [deliverConversationPush, deliverHeldNotification];
+
+/** The recurring jobs, for `jobs:run`. */
+export const JOBS: readonly JobModule[] = RECURRING_JOBS.map(({ job }) => job);
+
+/** The recurring job called `name`, or undefined. */
 export function findJob(name: string): JobModule | undefined {
   return JOBS.find((job) => job.name === name);
 }
