@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConversationDocument,
-  MeDocument,
   MessagesDocument,
   PostSystemMessageDocument,
   SendMessageDocument,
-  StartConversationDocument,
 } from '../generated/graphql';
-import { actor, startTestServer, type Actor, type TestServer, codes } from '../helpers/test-server';
+import { actor, codes, conversationPair, describeWithRedis, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
 
 const RATE_LIMIT = 5;
 let server: TestServer;
@@ -17,12 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function pair(): Promise<{ ana: Actor; bo: Actor; conversationId: string }> {
-  const [ana, bo] = await Promise.all([actor(server, 'Ana'), actor(server, 'Bo')]);
-  await server.request(MeDocument, {}, bo.token);
-  const started = await server.request(StartConversationDocument, { input: { participantId: bo.id } }, ana.token);
-  return { ana, bo, conversationId: started.data!.startConversation.id };
-}
+const pair = () => conversationPair(server);
 
 function send(who: Actor, conversationId: string, content: string, clientMessageId?: string) {
   return server.request(SendMessageDocument, { input: { conversationId, content, clientMessageId } }, who.token);
@@ -168,8 +161,6 @@ describe('rate limit', () => {
   });
 });
 
-const describeWithRedis = process.env.REDIS_URL ? describe : describe.skip;
-if (!process.env.REDIS_URL) process.stdout.write('skipped (REDIS_URL unset): rate limit shared by two instances\n');
 describeWithRedis('rate limit across instances (Redis)', () => {
   test('is shared by every instance', async () => {
     const second = await startTestServer({ RATE_LIMIT_MESSAGES_PER_HOUR: String(RATE_LIMIT) });

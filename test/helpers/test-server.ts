@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { signDevToken } from '../../src/auth/token-issuer';
 import { startService, type RunningService, type StartOptions } from '../../src/bootstrap';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
+import { MeDocument, StartConversationDocument } from '../generated/graphql';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
@@ -71,7 +74,7 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     REDIS_URL: process.env.REDIS_URL,
     JWT_SECRET: TEST_JWT_SECRET,
     MIGRATE_ON_START: 'false',
-    DATA_DIR: `/tmp/messaging-test-${process.pid}`,
+    DATA_DIR: testDataDir('server'),
     // Agenda leaves a lock watchdog timer of half this after each job run (a recurring job may
     // come due while a test runs): short, so that Jest is not kept waiting at the end.
     JOBS_LOCK_LIFETIME_MS: '2000',
@@ -95,3 +98,30 @@ export async function actor(server: TestServer, name: string): Promise<Actor> {
 
 /** The `extensions.code` of each error of a response (undefined when it has none). */
 export const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.map((e) => e.extensions?.code);
+
+/** Two users (Ana and Bo) with a conversation; both have made a request, so both are known. */
+export async function conversationPair(server: TestServer): Promise<{ ana: Actor; bo: Actor; conversationId: string }> {
+  const [ana, bo] = await Promise.all([actor(server, 'Ana'), actor(server, 'Bo')]);
+  await server.request(MeDocument, {}, bo.token);
+  const started = await server.request(StartConversationDocument, { input: { participantId: bo.id } }, ana.token);
+  if (!started.data) throw new Error(`startConversation failed: ${JSON.stringify(started.errors)}`);
+  return { ana, bo, conversationId: started.data.startConversation.id };
+}
+
+/**
+ * `describe` when REDIS_URL is set; otherwise a skipped suite and a line naming it. The one way
+ * a test needs Redis: CI sets REDIS_URL, and a machine without it still passes `npm test`.
+ */
+export function describeWithRedis(name: string, body: () => void): void {
+  if (process.env.REDIS_URL) {
+    describe(name, body);
+    return;
+  }
+  process.stdout.write(`SKIPPED (REDIS_URL is unset): ${name}\n`);
+  describe.skip(name, body);
+}
+
+/** A directory under this run's TEST_RUN_DIR (removed after the run by global-teardown). */
+export function testDataDir(name: string): string {
+  return path.join(process.env.TEST_RUN_DIR ?? os.tmpdir(), `${name}-${process.pid}`);
+}

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { findJob, JOBS } from '../../src/jobs/registry';
 import { ImageMessagesDocument } from '../generated/graphql';
 import { encoded } from '../fixtures/images/generate';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/test-server';
+import { TEST_JWT_SECRET, type TestServer, conversationPair, startTestServer } from '../helpers/test-server';
 import { startS3, type S3Harness } from './s3rver-harness';
-import { download, localObjects, pair, sendImage } from './upload-client';
+import { download, localObjects, sendImage } from './upload-client';
 
 // Every test that expires images lives in this file: the routine sees the whole database, so
 // expiring images from two files at once would let one storage's run mark the other's images.
@@ -56,7 +56,7 @@ describe('image expiry with embedded storage', () => {
   });
 
   test('deletes the objects of expired images, marks them DELETED with null URLs and keeps the message', async () => {
-    const { ana, bo, conversationId } = await pair(server);
+    const { ana, bo, conversationId } = await conversationPair(server);
     const old = await upload(server, ana.token, conversationId, 'old one');
     const fresh = await upload(server, ana.token, conversationId, 'fresh one');
     const oldUrl = old.image!.thumbnailUrl!;
@@ -81,7 +81,7 @@ describe('image expiry with embedded storage', () => {
   });
 
   test('is idempotent: a second run changes nothing and does not fail', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const message = await upload(server, ana.token, conversationId);
     await expire(server, [message.id]);
     const services = server.service.app.services;
@@ -93,7 +93,7 @@ describe('image expiry with embedded storage', () => {
   });
 
   test('works in batches until every expired image is done', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const messages = [];
     for (let i = 0; i < 5; i += 1) messages.push(await upload(server, ana.token, conversationId));
     await expire(server, messages.map((m) => m.id));
@@ -108,7 +108,7 @@ describe('image expiry with embedded storage', () => {
   });
 
   test('npm run jobs:run -- delete-expired-images runs it in its own process', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const message = await upload(server, ana.token, conversationId);
     await expire(server, [message.id]);
     const env = {
@@ -148,7 +148,7 @@ describe('image expiry with S3 storage (s3rver)', () => {
   });
 
   test('deletes the objects from the bucket, marks the image DELETED and keeps the message', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const old = await upload(server, ana.token, conversationId, 'kept');
     const fresh = await upload(server, ana.token, conversationId);
     const freshRow = await imageRow(server, fresh.id);

@@ -4,8 +4,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { blackPng, bmp, encoded, noisy, SVG } from '../fixtures/images/generate';
-import { actor, startTestServer, type TestServer } from '../helpers/test-server';
-import { codes, localObjects, multipartFraming, pair, randomChunks, sendImage, storedRows } from './upload-client';
+import { type TestServer, actor, codes, conversationPair, startTestServer } from '../helpers/test-server';
+import { localObjects, multipartFraming, randomChunks, sendImage, storedRows } from './upload-client';
 
 const RATE_LIMIT = 3;
 let server: TestServer;
@@ -23,8 +23,8 @@ afterAll(async () => {
 afterEach(() => jest.restoreAllMocks());
 
 /** Runs `attempt` in a fresh conversation and checks that it left no message, image row or object. */
-async function refusedCleanly(attempt: (ctx: Awaited<ReturnType<typeof pair>>) => Promise<{ errors?: { extensions?: Record<string, unknown> }[] }>) {
-  const ctx = await pair(server);
+async function refusedCleanly(attempt: (ctx: Awaited<ReturnType<typeof conversationPair>>) => Promise<{ errors?: { extensions?: Record<string, unknown> }[] }>) {
+  const ctx = await conversationPair(server);
   const before = await localObjects(objectsDir());
   const result = await attempt(ctx);
   expect(await storedRows(server, ctx.conversationId)).toEqual({ messages: 0, images: 0 });
@@ -81,7 +81,7 @@ describe('refused uploads leave no message and no object', () => {
   });
 
   test('a declared Content-Length far over the cap is refused with 413 before the body is read', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const framing = multipartFraming({ conversationId }, 'x.jpg', 'image/jpeg');
     const response = await openAndAwaitAnswer({
       'content-type': framing.contentType,
@@ -109,7 +109,7 @@ describe('refused uploads leave no message and no object', () => {
 
 describe('CSRF prevention', () => {
   test('a multipart request without a preflight header is refused before its body is read', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const framing = multipartFraming({ conversationId }, 'x.jpg', 'image/jpeg');
     // Only the first bytes are ever sent, not even the whole operations field: the answer must
     // come without the rest (a parser would still be waiting for the operation).
@@ -122,7 +122,7 @@ describe('CSRF prevention', () => {
   });
 
   test('x-apollo-operation-name is accepted as the preflight header too', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const framing = multipartFraming({ conversationId }, 'x.jpg', 'image/jpeg');
     const body = Buffer.concat([framing.head, await encoded('jpeg'), framing.tail]);
     const response = await new Promise<number>((resolve, reject) => {
@@ -144,7 +144,7 @@ describe('CSRF prevention', () => {
 
 describe('consistency when storage or the database fails', () => {
   test('storage fails on the second object: no message, the first object deleted, the rate-limit point given back', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const storage = server.service.app.services.deps.storage;
     const put = storage.put.bind(storage);
     let calls = 0;
@@ -171,7 +171,7 @@ describe('consistency when storage or the database fails', () => {
   });
 
   test('the statement that writes the message fails: the uploaded objects are deleted and nothing is stored', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     jest.spyOn(MessageStore.prototype, 'append').mockRejectedValueOnce(new Error('commit failed'));
     const before = await localObjects(objectsDir());
     const failed = await sendImage(server, { conversationId }, await encoded('png'), { token: ana.token, filename: 'x.png' });

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { encoded, jpegWithExifAndGps } from '../fixtures/images/generate';
-import { startTestServer, type TestServer } from '../helpers/test-server';
+import { type TestServer, codes, conversationPair, startTestServer } from '../helpers/test-server';
 import { startS3, type S3Harness } from './s3rver-harness';
-import { codes, download, pair, sendImage, storedRows } from './upload-client';
+import { download, sendImage, storedRows } from './upload-client';
 
 let s3: S3Harness;
 let server: TestServer;
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 describe('sendImageMessage with S3 storage (s3rver)', () => {
   test('stores three objects in the bucket and answers presigned URLs that return the bytes', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const before = await s3.keys();
     const result = await sendImage(server, { conversationId, caption: 'from S3' }, await jpegWithExifAndGps(), { token: ana.token });
 
@@ -45,7 +45,7 @@ describe('sendImageMessage with S3 storage (s3rver)', () => {
   });
 
   test('a refused upload leaves no object in the bucket and no message', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const before = await s3.keys();
     const gif = await sendImage(server, { conversationId }, await encoded('gif'), { token: ana.token, filename: 'x.png' });
     expect(codes(gif)).toEqual(['UNSUPPORTED_MEDIA_TYPE']);
@@ -61,7 +61,7 @@ describe('sendImageMessage with S3 storage (s3rver)', () => {
   test('with the bucket gone: uploads fail without a message, /readyz stays ready and reports storage false', async () => {
     const broken = await startTestServer({ ...s3.env, S3_BUCKET: 'no-such-bucket' });
     try {
-      const { ana, conversationId } = await pair(broken);
+      const { ana, conversationId } = await conversationPair(broken);
       const failed = await sendImage(broken, { conversationId }, await encoded('jpeg'), { token: ana.token });
       expect(codes(failed)).toEqual(['INTERNAL_SERVER_ERROR']);
       expect(await storedRows(broken, conversationId)).toEqual({ messages: 0, images: 0 });

@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { print } from 'graphql';
-import { MeDocument, SendImageMessageDocument, StartConversationDocument, type SendImageMessageMutation } from '../generated/graphql';
-import { actor, type Actor, type GraphQLResponse, type TestServer } from '../helpers/test-server';
+import { SendImageMessageDocument, type SendImageMessageMutation } from '../generated/graphql';
+import type { GraphQLResponse, TestServer } from '../helpers/test-server';
 
 /** GraphQL multipart requests (https://github.com/jaydenseric/graphql-multipart-request-spec) over node:http. */
 
@@ -102,16 +102,6 @@ export async function sendImage(server: TestServer, input: ImageInput, file: Buf
 /** `count` chunks of `size` random bytes. */
 export async function* randomChunks(count: number, size = 64 * 1024): AsyncIterable<Buffer> {
   for (let i = 0; i < count; i += 1) yield randomBytes(size);
-}
-
-export const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => result.errors?.map((e) => e.extensions?.code);
-
-/** Two users who share a conversation. */
-export async function pair(server: TestServer): Promise<{ ana: Actor; bo: Actor; conversationId: string }> {
-  const [ana, bo] = await Promise.all([actor(server, 'Ana'), actor(server, 'Bo')]);
-  await server.request(MeDocument, {}, bo.token);
-  const started = await server.request(StartConversationDocument, { input: { participantId: bo.id } }, ana.token);
-  return { ana, bo, conversationId: started.data!.startConversation.id };
 }
 
 /** Messages and image rows of a conversation, straight from the database. */

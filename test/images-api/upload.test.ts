@@ -7,8 +7,8 @@ import sharp from 'sharp';
 import { topics } from '../../src/realtime/topics';
 import { ImageMessagesDocument } from '../generated/graphql';
 import { COPYRIGHT_MARKER, encoded, jpegWithExifAndGps, XMP_MARKER } from '../fixtures/images/generate';
-import { startTestServer, type TestServer } from '../helpers/test-server';
-import { codes, download, localObjects, pair, post, sendImage, storedRows } from './upload-client';
+import { type TestServer, codes, conversationPair, startTestServer } from '../helpers/test-server';
+import { download, localObjects, post, sendImage, storedRows } from './upload-client';
 
 let server: TestServer;
 let dataDir: string;
@@ -29,7 +29,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
     ['png', 'image/png'],
     ['webp', 'image/webp'],
   ] as const)('accepts %s end to end: message, image row, three objects, working URLs', async (format, mimeType) => {
-    const { ana, bo, conversationId } = await pair(server);
+    const { ana, bo, conversationId } = await conversationPair(server);
     const before = await localObjects(objectsDir());
     const result = await sendImage(server, { conversationId }, await encoded(format, 120, 80), { token: ana.token, filename: `x.${format}`, contentType: mimeType });
 
@@ -56,7 +56,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('the thumbnail URL serves a small WebP with nosniff; a tampered URL is refused', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const result = await sendImage(server, { conversationId }, await encoded('jpeg', 2000, 1000), { token: ana.token });
     const image = result.data!.sendImageMessage.image!;
 
@@ -72,7 +72,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('preview fits 1024 and thumbnail fits 256, keeping the aspect ratio; small images are not enlarged', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const big = (await sendImage(server, { conversationId }, await encoded('png', 2000, 1000), { token: ana.token })).data!.sendImageMessage.image!;
     expect([big.width, big.height]).toEqual([2000, 1000]);
     const preview = await sharp((await download(big.previewUrl!)).bytes).metadata();
@@ -86,7 +86,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('EXIF, GPS and XMP are gone from the stored original, which is turned upright', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const upload = await jpegWithExifAndGps();
     expect(upload.includes(COPYRIGHT_MARKER)).toBe(true);
     const image = (await sendImage(server, { conversationId }, upload, { token: ana.token })).data!.sendImageMessage.image!;
@@ -106,7 +106,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('the caption is sanitised like content; empty after sanitising means none; too long is refused', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const jpeg = await encoded('jpeg');
     const html = await sendImage(server, { conversationId, caption: '<script>x()</script><b>Hi</b> a < b' }, jpeg, { token: ana.token });
     expect(html.data!.sendImageMessage.content).toBe('Hi a < b');
@@ -121,14 +121,14 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('deleteAfter is IMAGE_RETENTION_DAYS after the upload', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const message = (await sendImage(server, { conversationId }, await encoded('png'), { token: ana.token })).data!.sendImageMessage;
     const days = (Date.parse(message.image!.deleteAfter) - Date.parse(message.createdAt)) / 86_400_000;
     expect(days).toBeCloseTo(30, 3);
   });
 
   test('an idempotent retry returns the same message and stores nothing new', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const jpeg = await encoded('jpeg');
     const first = await sendImage(server, { conversationId, clientMessageId: 'img-1' }, jpeg, { token: ana.token });
     const objects = await localObjects(objectsDir());
@@ -143,7 +143,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('racing retries with one key store one message and keep only its objects', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const before = (await localObjects(objectsDir())).length;
     const png = await encoded('png', 600, 400);
     const results = await Promise.all([1, 2, 3].map(() => sendImage(server, { conversationId, clientMessageId: 'race' }, png, { token: ana.token })));
@@ -155,7 +155,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('a file left unread (no token) is discarded after the answer: the connection serves the next request', async () => {
-    const { conversationId } = await pair(server);
+    const { conversationId } = await conversationPair(server);
     // One kept-alive socket: the second request can only be read once the first body is gone.
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -171,7 +171,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('the stored image message is published to subscribers of the conversation after commit', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     const subscription = server.service.pubsub.subscribe(topics.conversationMessages(conversationId));
     await subscription.ready;
     try {
@@ -186,7 +186,7 @@ describe('sendImageMessage over HTTP multipart, embedded storage', () => {
   });
 
   test('metrics count uploads by outcome and format, processing time and stored bytes', async () => {
-    const { ana, conversationId } = await pair(server);
+    const { ana, conversationId } = await conversationPair(server);
     await sendImage(server, { conversationId, clientMessageId: 'm' }, await encoded('jpeg'), { token: ana.token });
     await sendImage(server, { conversationId, clientMessageId: 'm' }, await encoded('jpeg'), { token: ana.token });
     await sendImage(server, { conversationId, caption: 'x'.repeat(21) }, await encoded('jpeg'), { token: ana.token });

@@ -5,6 +5,7 @@ import { openJobRuntime, type JobRuntime } from '../../src/jobs/job-runtime';
 import { createLogger } from '../../src/observability/logger';
 import type { Metrics } from '../../src/observability/metrics';
 import { DevicePlatform } from '../../src/schema/common/enums';
+import { testDataDir } from '../helpers/test-server';
 
 /**
  * Agenda on PostgreSQL with two workers (`npm run worker` twice, in process here): jobs
@@ -47,7 +48,7 @@ beforeAll(() => {
     REDIS_URL: process.env.REDIS_URL,
     REDIS_PREFIX: `test:${randomUUID()}:`,
     MIGRATE_ON_START: 'false',
-    DATA_DIR: `/tmp/messaging-test-${process.pid}`,
+    DATA_DIR: testDataDir('server'),
     PUSH_BATCH_WINDOW_MS: '300',
     JOBS_PROCESS_EVERY_MS: '100',
     JOBS_LOCK_LIFETIME_MS: '2000',

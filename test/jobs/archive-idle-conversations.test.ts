@@ -15,6 +15,7 @@ import { topics } from '../../src/realtime/topics';
 import { AutoArchiveService } from '../../src/services/auto-archive.service';
 import { EventPublisher } from '../../src/services/event-publisher';
 import { autoArchiveAudit, removeSeed, seedConversations, statusCounts } from './seed';
+import { testDataDir } from '../helpers/test-server';
 
 /**
  * archive-idle-conversations: what it changes (status, archivedAt, archived by nobody, one
@@ -103,7 +104,7 @@ describe('killed mid-run and run again', () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       MIGRATE_ON_START: 'false',
-      DATA_DIR: `/tmp/messaging-test-${process.pid}`,
+      DATA_DIR: testDataDir('server'),
       REDIS_URL: '',
       ARCHIVE_BATCH_SIZE: '100',
     };

@@ -4,7 +4,7 @@ import { print } from 'graphql';
 import { Client } from 'pg';
 import { startServerProcess, type ServerProcess } from '../../bench/lib';
 import { MessageReceivedDocument, SendMessageDocument } from '../generated/graphql';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/test-server';
+import { startTestServer, TEST_JWT_SECRET, type TestServer, testDataDir } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, metricValue, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
 
 /**
@@ -59,7 +59,7 @@ describeWithRedis('a crash between commit and publish', () => {
         JWT_SECRET: TEST_JWT_SECRET,
         MIGRATE_ON_START: 'false',
         LOG_LEVEL: 'error',
-        DATA_DIR: `/tmp/messaging-test-${process.pid}-outbox-child`,
+        DATA_DIR: testDataDir('outbox-child'),
       },
       await freePort(),
     );

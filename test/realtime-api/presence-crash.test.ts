@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { startServerProcess, type ServerProcess } from '../../bench/lib';
 import { PresenceChangedDocument } from '../generated/graphql';
-import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../helpers/test-server';
+import { startTestServer, TEST_JWT_SECRET, type TestServer, testDataDir } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, waitForSubscriptions, wsUrl } from './realtime-helpers';
 
 /**
@@ -42,7 +42,7 @@ describeWithRedis('presence after an instance is killed', () => {
         JWT_SECRET: TEST_JWT_SECRET,
         MIGRATE_ON_START: 'false',
         LOG_LEVEL: 'error',
-        DATA_DIR: `/tmp/messaging-test-${process.pid}-child`,
+        DATA_DIR: testDataDir('presence-child'),
       },
       await freePort(),
     );

@@ -2,8 +2,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MeDocument, StartConversationDocument } from '../generated/graphql';
-import { actor, type Actor, type TestServer } from '../helpers/test-server';
+import type { TestServer } from '../helpers/test-server';
+
+export { conversationPair, describeWithRedis } from '../helpers/test-server';
 
 /**
  * Real graphql-ws clients over real sockets, for test/realtime-api. A {@link Stream} records
@@ -11,16 +12,6 @@ import { actor, type Actor, type TestServer } from '../helpers/test-server';
  * `ws_active_subscriptions` gauge from /metrics, the only signal that a live subscription is in
  * place (the protocol has no per-subscription acknowledgement).
  */
-
-/** `describe` when REDIS_URL is set; otherwise a skipped suite and a line naming it. */
-export function describeWithRedis(name: string, body: () => void): void {
-  if (process.env.REDIS_URL) {
-    describe(name, body);
-    return;
-  }
-  process.stdout.write(`SKIPPED (REDIS_URL is unset): ${name}\n`);
-  describe.skip(name, body);
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -164,11 +155,3 @@ export class Stream<T> {
   }
 }
 
-/** Two users (Ana and Bo) with a conversation; both have made a request, so both are known. */
-export async function conversationPair(server: TestServer): Promise<{ ana: Actor; bo: Actor; conversationId: string }> {
-  const [ana, bo] = await Promise.all([actor(server, 'Ana'), actor(server, 'Bo')]);
-  await server.request(MeDocument, {}, bo.token);
-  const started = await server.request(StartConversationDocument, { input: { participantId: bo.id } }, ana.token);
-  if (!started.data) throw new Error(`startConversation failed: ${JSON.stringify(started.errors)}`);
-  return { ana, bo, conversationId: started.data.startConversation.id };
-}

@@ -95,8 +95,11 @@ describeWithRedis('the cost of a send and of its deliveries', () => {
   }
 
   async function sendAndDeliver(socketsEach: number, recipientOffline = false): Promise<Cost> {
-    const { ana, conversationId, streams } = await subscribedPair(socketsEach, recipientOffline);
+    const { ana, bo, conversationId, streams } = await subscribedPair(socketsEach, recipientOffline);
     await waitForSubscriptions(server, 'messageReceived', streams.length);
+    // An online recipient's push decision needs no SQL: wait until presence says so.
+    const presence = server.service.app.services.deps.presence;
+    if (!recipientOffline) await waitUntil(async () => (await presence.statusOf([bo.id]))[0] === 'ONLINE', 'the recipient to be ONLINE');
     await sleep(100); // the subscribe-time presence and metric reads are done
     const input = { conversationId, content: 'how much does this cost?', clientMessageId: randomUUID() };
     // Read through a client of the test's own: its statements go to neither onQuery nor Redis.

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
@@ -8,29 +7,7 @@ export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export const silentLogger = pino({ level: 'silent' });
 
-/**
- * Whether Redis answers, decided synchronously (a child process pings it) so that a suite can
- * be registered as `describe.skip` with a reason instead of failing on a missing server.
- */
-function redisReachable(): boolean {
-  const probe = `
-    const { Redis } = require(process.argv[1]);
-    const redis = new Redis(process.argv[2], { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    redis.on('error', () => {});
-    redis.connect().then(() => redis.ping()).then(() => process.exit(0), () => process.exit(1));
-  `;
-  const result = spawnSync(process.execPath, ['-e', probe, require.resolve('ioredis'), redisUrl], { timeout: 5000 });
-  return result.status === 0;
-}
-
-const reachable = redisReachable();
-if (!reachable) {
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED: Redis at ${redisUrl} is unreachable; start it or set REDIS_URL to run the realtime Redis tests.`);
-}
-
-/** `describe` when Redis is reachable, `describe.skip` otherwise. */
-export const describeWithRedis = reachable ? describe : describe.skip;
+export { describeWithRedis } from '../helpers/test-server';
 
 /** A key / channel prefix no other test run shares. */
 export function uniquePrefix(): string {

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +19,8 @@ export default async function globalSetup(): Promise<void> {
     server = embedded.url;
   }
   process.env.TEST_SERVER_DATABASE_URL = server;
+  // Every file a test writes (DATA_DIR of its servers) goes under this run's directory, removed at the end.
+  process.env.TEST_RUN_DIR = mkdtempSync(path.join(os.tmpdir(), 'messaging-test-'));
   // One database per run, so that parallel runs (two checkouts, a helper) never collide.
   await dropStaleTestDatabases(server);
   const url = await recreateDatabase(server, `messaging_jest_${process.pid}`);
