@@ -1,8 +1,9 @@
 /**
  * The one vocabulary of push outcomes. Every step of the push pipeline (the decision for a new
  * message, the delivery jobs, notifyUser) answers a member of PushNotificationOutcome, and the
- * strings are the `outcome` label of push_notifications_total (dashboards read them: never
- * rename one). notifyUser's GraphQL enum is mapped from it here and nowhere else.
+ * counted ones are, as they are spelled, the `outcome` label of push_notifications_total
+ * (dashboards read them: never rename one). `none`, `nothing` and `not_due` are never counted.
+ * notifyUser's GraphQL enum is mapped from it here and nowhere else.
  */
 import { NotificationOutcome } from '../../schema/common/enums';
 import type { DeliverySummary } from '../push-delivery.service';
