@@ -8,6 +8,6 @@ export const description = "sends the batch of a recipient's unread messages in 
 
 /** Scheduled by the first message of a batch; several messages make one run. */
 export async function handle({ services, logger }: JobDeps, data: ConversationPushJobData): Promise<void> {
-  const outcome = await services.notifications.deliverConversation(data.userId, data.conversationId);
+  const outcome = await services.pushJobs.deliverConversationPush.deliver(data.userId, data.conversationId);
   logger.debug({ job: name, userId: data.userId, conversationId: data.conversationId, outcome }, 'job done');
 }

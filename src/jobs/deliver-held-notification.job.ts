@@ -7,6 +7,6 @@ export const name = DELIVER_HELD_NOTIFICATION;
 export const description = 'sends a notifyUser notification held by quiet hours when they end';
 
 export async function handle({ services, logger }: JobDeps, data: HeldNotificationJobData): Promise<void> {
-  const outcome = await services.notifications.deliverHeld(data.notificationId);
+  const outcome = await services.pushJobs.deliverHeldNotification.deliver(data.notificationId);
   logger.debug({ job: name, notificationId: data.notificationId, outcome }, 'job done');
 }

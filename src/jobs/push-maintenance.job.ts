@@ -7,6 +7,6 @@ export const description =
 
 /** Safety net of the push pipeline; every part is idempotent. */
 export async function run({ services, logger }: JobDeps): Promise<void> {
-  const result = await services.notifications.maintain();
+  const result = await services.pushJobs.pushMaintenance.run();
   logger.info({ job: name, ...result }, 'job done');
 }

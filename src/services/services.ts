@@ -93,6 +93,8 @@ export function createServices(deps: ServiceDeps) {
     imageExpiry: new ImageExpiryService(imageStorage, deps.metrics, deps.logger),
     /** Push rules: batches, quiet hours, notifyUser; `close()` on shutdown. */
     notifications,
+    /** The work of the push jobs, one handler per job (src/services/notification/). */
+    pushJobs: notifications.jobHandlers,
     /** Auto-archive of idle conversations (the archive-idle-conversations job). */
     autoArchive: new AutoArchiveService(events, deps.metrics, deps.logger, deps.config.outbox.leaseMs),
   };
