@@ -66,8 +66,15 @@ describeWithRedis('the cost of a send and of its deliveries', () => {
   const clients: RealtimeClient[] = [];
 
   beforeAll(async () => {
-    // The relay's sweep would add its statement at random moments: it is tested in outbox-crash.
-    server = await startTestServer({ REDIS_PREFIX: `test:${randomUUID()}:`, OUTBOX_SWEEP_MS: '600000' });
+    // The relay's sweep and presence's heartbeat and sweep would add their statements and Redis
+    // commands at random moments (they are tested elsewhere): here they wait for ten minutes.
+    server = await startTestServer({
+      REDIS_PREFIX: `test:${randomUUID()}:`,
+      OUTBOX_SWEEP_MS: '600000',
+      PRESENCE_HEARTBEAT_MS: '600000',
+      PRESENCE_INSTANCE_TTL_MS: '1800000',
+      PRESENCE_SWEEP_MS: '600000',
+    });
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   });
