@@ -3,6 +3,7 @@ import { createApp, type App } from './app';
 import { loadOrCreateDevSecret } from './auth/dev-secret';
 import { TokenVerifier } from './auth/token-verifier';
 import type { Config } from './config';
+import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres';
 import { initORM, onQuery, type Orm } from './db/orm';
 import { PgSql } from './db/sql';
@@ -67,6 +68,9 @@ export async function startService(config: Config, options: StartOptions = {}): 
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
+      // One instance per DATA_DIR: a second would ride on this one's PostgreSQL and die with it.
+      const lock = await lockDataDir(config.dataDir);
+      onStop('DATA_DIR lock', () => lock.release());
       const embedded: EmbeddedPostgres = await startEmbeddedPostgres(config.dataDir, logger);
       onStop('embedded PostgreSQL', () => embedded.stop());
       databaseUrl = embedded.url;
