@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startService } from '../src/bootstrap';
+import { loadConfig } from '../src/config';
 import { lockDataDir } from '../src/db/data-dir-lock';
+import { createLogger } from '../src/observability/logger';
 
 /** A second service instance on one DATA_DIR fails fast instead of riding the first one's PostgreSQL. */
 let dataDir: string;
@@ -32,6 +35,15 @@ test('a second instance on the same DATA_DIR is refused with a message that says
     await fs.writeFile(lockFile(), `${pid}\n`);
     await expect(lockDataDir(dataDir)).rejects.toThrow(new RegExp(`pid ${pid}\\) is already running on DATA_DIR .*own DATA_DIR.*DATABASE_URL`));
     expect(await fs.readFile(lockFile(), 'utf8')).toBe(`${pid}\n`);
+  });
+});
+
+test('startService without DATABASE_URL stops before touching the embedded PostgreSQL of a DATA_DIR in use', async () => {
+  await withOtherNode(async (pid) => {
+    await fs.writeFile(lockFile(), `${pid}\n`);
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir });
+    await expect(startService(config, { logger: createLogger('silent'), port: 0 })).rejects.toThrow(/already running on DATA_DIR/);
+    await expect(fs.access(path.join(dataDir, 'postgres'))).rejects.toThrow();
   });
 });
 
