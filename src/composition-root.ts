@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config';
+import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { initORM, onQuery, type Orm } from './db/orm';
 import { PgSql } from './db/sql';
@@ -73,6 +74,12 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
+      if (role === 'api') {
+        // One instance per DATA_DIR: a second would ride on this one's PostgreSQL and die with it.
+        // A jobs process (jobs:run, a worker) reuses the running instance's database on purpose.
+        const lock = await lockDataDir(config.dataDir);
+        onClose('DATA_DIR lock', () => lock.release());
+      }
       const embedded = await startEmbeddedPostgres(config.dataDir, logger);
       onClose('embedded PostgreSQL', () => embedded.stop());
       databaseUrl = embedded.url;

