@@ -11,7 +11,7 @@ import { createLogger } from './observability/logger';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: config.logFormat === 'pretty' });
   const runtime = await openJobRuntime(config, logger);
   await runtime.scheduler.start(runtime.deps);
   logger.info({ redis: Boolean(config.redisUrl), embeddedDatabase: !config.databaseUrl }, 'job worker running');
