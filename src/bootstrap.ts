@@ -33,6 +33,8 @@ export interface RunningService {
   pubsub: PubSub;
   jwtSecret: string | undefined;
   databaseUrl: string;
+  /** The embedded PostgreSQL's cluster directory; undefined with DATABASE_URL. */
+  embeddedClusterDir?: string;
   /** Agenda: schedules jobs; runs them too unless JOBS_IN_PROCESS=false. */
   jobs: AgendaScheduler;
   stop(): Promise<void>;
@@ -66,10 +68,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
   };
   try {
     let databaseUrl = config.databaseUrl;
+    let embeddedClusterDir: string | undefined;
     if (!databaseUrl) {
       const embedded: EmbeddedPostgres = await startEmbeddedPostgres(config.dataDir, logger);
       onStop('embedded PostgreSQL', () => embedded.stop());
       databaseUrl = embedded.url;
+      embeddedClusterDir = embedded.clusterDir;
     }
 
     const jwtSecret = config.jwt.publicKey ? undefined : (config.jwt.secret ?? (await loadOrCreateDevSecret(config.dataDir)));
@@ -147,7 +151,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
     if (config.jobs.inProcess) await jobs.start({ services: app.services, config, logger });
     else await jobs.publishOnly();
 
-    return { app, port, config, logger, metrics, orm, sql, pubsub, jwtSecret, databaseUrl, jobs, stop: stopAll };
+    return { app, port, config, logger, metrics, orm, sql, pubsub, jwtSecret, databaseUrl, embeddedClusterDir, jobs, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
