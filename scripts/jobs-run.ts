@@ -23,7 +23,7 @@ async function main(): Promise<number> {
     return name === '--help' || name === '-h' ? 0 : 2;
   }
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: config.logFormat === 'pretty' });
   const runtime = await openJobRuntime(config, logger);
   const started = Date.now();
   try {

@@ -15,8 +15,10 @@ import { createContext, type Context } from './context';
 import { DomainError, unauthenticated } from './errors';
 import { createSchema } from './schema/build-schema';
 import { createErrorFormatter } from './server/format-error';
+import { GRAPHIQL_PATH, graphiqlRouter } from './server/graphiql.router';
 import { bodyErrorHandler, operationalRoutes } from './server/http-routes';
 import { InFlightRequests } from './server/in-flight';
+import { withGraphiQLLink } from './server/landing-page';
 import { observabilityPlugin } from './server/observability-plugin';
 import type { ConnectionPresenceTracker } from './realtime/presence-tracker';
 import { graphqlUploads } from './server/upload-middleware';
@@ -37,6 +39,8 @@ export interface AppDeps extends ServiceDeps {
 export interface App {
   httpServer: http.Server;
   services: Services;
+  /** Path of the local GraphiQL; undefined in production or without the dev dependencies. */
+  graphiqlPath?: string;
   /** Resolves the viewer of an Authorization header value; used by HTTP and WebSocket alike. */
   authenticate(authorization: string | undefined | null): Promise<{ viewer: Viewer | null; authError: DomainError | null }>;
   listen(port: number, host?: string): Promise<number>;
@@ -50,6 +54,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const services = createServices(deps);
   const schema = await createSchema();
   const httpServer = http.createServer();
+  // Development only: production serves no IDE (and has no dev dependencies to serve it from).
+  const graphiql = config.isProduction ? undefined : graphiqlRouter();
   // `authenticate` (below) is only called once sockets connect, after createApp has returned.
   const realtime = createWebSocketServer({
     httpServer,
@@ -78,7 +84,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ApolloServerPluginCacheControlDisabled(),
       costLimitPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: 10_000 }),
-      config.isProduction ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+      config.isProduction
+        ? ApolloServerPluginLandingPageDisabled()
+        : graphiql
+          ? withGraphiQLLink(ApolloServerPluginLandingPageLocalDefault({ embed: true }), GRAPHIQL_PATH)
+          : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
       observabilityPlugin(deps.metrics, logger),
       // Closes every WebSocket (1001) while Apollo drains, before the pools go away.
       drainWebSocketsPlugin(realtime),
@@ -114,6 +124,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(operationalRoutes(deps.orm, deps.pubsub, deps.metrics, () => services.imageStorage.isHealthy()));
   // Embedded storage: the service itself serves the objects under signed, expiring URLs.
   if (deps.storage instanceof LocalObjectStorage) app.use(localFilesRouter(deps.storage));
+  if (graphiql) app.use(graphiql);
   app.use(
     '/graphql',
     inFlight.middleware,
@@ -133,6 +144,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   return {
     httpServer,
     services,
+    graphiqlPath: graphiql ? GRAPHIQL_PATH : undefined,
     authenticate,
     listen: (port, host = '0.0.0.0') =>
       new Promise((resolve, reject) => {

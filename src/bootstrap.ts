@@ -24,6 +24,8 @@ export interface RunningService {
   pubsub: PubSub;
   jwtSecret: string | undefined;
   databaseUrl: string;
+  /** The embedded PostgreSQL's cluster directory; undefined with DATABASE_URL. */
+  embeddedClusterDir?: string;
   /** Agenda: schedules jobs; runs them too unless JOBS_IN_PROCESS=false. */
   jobs: AgendaScheduler;
   stop(): Promise<void>;
@@ -59,8 +61,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     const { jobQueue: jobs } = parts;
     if (config.jobs.inProcess) await jobs.start({ services: app.services, config, logger });
     else await jobs.publishOnly();
-    const { metrics, orm, sql, pubsub, databaseUrl } = parts;
-    return { app, port, config, logger, metrics, orm, sql, pubsub, jwtSecret, databaseUrl, jobs, stop: parts.close };
+    const { metrics, orm, sql, pubsub, databaseUrl, embeddedClusterDir } = parts;
+    return { app, port, config, logger, metrics, orm, sql, pubsub, jwtSecret, databaseUrl, embeddedClusterDir, jobs, stop: parts.close };
   } catch (error) {
     await parts.close();
     throw error;

@@ -48,6 +48,8 @@ export interface OpenOptions {
 /** Everything the services need, plus what only the API process uses. */
 export interface OpenedParts extends ServiceDeps {
   databaseUrl: string;
+  /** The embedded PostgreSQL's cluster directory; undefined with DATABASE_URL. */
+  embeddedClusterDir?: string;
   orm: Orm;
   sql: PgSql;
   jobQueue: AgendaScheduler;
@@ -73,6 +75,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   };
   try {
     let databaseUrl = config.databaseUrl;
+    let embeddedClusterDir: string | undefined;
     if (!databaseUrl) {
       if (role === 'api') {
         // One instance per DATA_DIR: a second would ride on this one's PostgreSQL and die with it.
@@ -83,6 +86,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
       const embedded = await startEmbeddedPostgres(config.dataDir, logger);
       onClose('embedded PostgreSQL', () => embedded.stop());
       databaseUrl = embedded.url;
+      embeddedClusterDir = embedded.clusterDir;
     }
     const orm = await initORM(databaseUrl, { migrate: config.migrateOnStart });
     onClose('database pool', () => orm.close());
@@ -119,7 +123,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     const jobQueue = await AgendaScheduler.create({ databaseUrl, config: config.jobs, logger, metrics });
     onClose('jobs', () => jobQueue.stop());
 
-    return { config, logger, metrics, databaseUrl, orm, sql, outbox, pubsub, presence, connectionPresence, rateLimiter, storage, push, jobQueue, onClose, close };
+    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, outbox, pubsub, presence, connectionPresence, rateLimiter, storage, push, jobQueue, onClose, close };
   } catch (error) {
     await close();
     throw error;

@@ -16,6 +16,8 @@ export interface Config {
   redisUrl?: string;
   migrateOnStart: boolean;
   logLevel: string;
+  /** LOG_FORMAT: `pretty` (human-readable, the default in development) or `json` (elsewhere). */
+  logFormat: 'pretty' | 'json';
   /** Origins allowed by CORS; "*" (the default) suits bearer-token clients. */
   corsOrigins: string[] | '*';
   jwt: {
@@ -188,6 +190,12 @@ function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): b
   throw new Error(`${name} must be true or false, got "${raw}"`);
 }
 
+function logFormatFromEnv(env: NodeJS.ProcessEnv, fallback: Config['logFormat']): Config['logFormat'] {
+  const raw = optional(env, 'LOG_FORMAT') ?? fallback;
+  if (raw !== 'pretty' && raw !== 'json') throw new Error(`LOG_FORMAT must be pretty or json, got "${raw}"`);
+  return raw;
+}
+
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
@@ -222,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     migrateOnStart: boolFromEnv(env, 'MIGRATE_ON_START', !isProduction),
     corsOrigins: !optional(env, 'CORS_ORIGINS') || env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS!.split(',').map((o) => o.trim()),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    logFormat: logFormatFromEnv(env, nodeEnv === 'development' ? 'pretty' : 'json'),
     jwt,
     messages: {
       maxLength: intFromEnv(env, 'MESSAGE_MAX_LENGTH', 4000),

@@ -2,26 +2,42 @@ import 'reflect-metadata';
 import { startService } from './bootstrap';
 import { loadConfig } from './config';
 import { createLogger } from './observability/logger';
+import { startBanner, startUrls } from './start-banner';
 import { stopOnSignals } from './stop-on-signals';
 
 /** Process entry: config, start, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: config.logFormat === 'pretty' });
   const service = await startService(config, { logger });
-  const base = `http://localhost:${service.port}`;
-  logger.info({ port: service.port, embeddedDatabase: !config.databaseUrl, redis: Boolean(config.redisUrl) }, 'messaging service listening');
-  if (!config.isProduction) {
-    logger.info(
-      `Apollo Sandbox: ${base}/graphql  |  token: npm run token -- --name Ana  (send it as "Authorization: Bearer <token>")`,
-    );
-  }
+  const banner = {
+    port: service.port,
+    isProduction: config.isProduction,
+    graphiqlPath: service.app.graphiqlPath,
+    embeddedClusterDir: service.embeddedClusterDir,
+    redis: Boolean(config.redisUrl),
+  };
+  // A person reads the banner; a log pipeline gets the same facts as fields of one JSON line.
+  if (config.logFormat === 'pretty') logger.info(startBanner(banner));
+  else logger.info({ ...banner, urls: startUrls(banner) }, 'messaging service listening');
 
   stopOnSignals({ logger, stopping: 'no new connections, finishing in-flight requests', stop: () => service.stop(), forceExitAfterMs: 25_000 });
 }
 
 main().catch((error: unknown) => {
   // The logger may not exist yet: a config error must still reach the operator.
-  process.stderr.write(`failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(`failed to start: ${startFailure(error)}\n`);
   process.exit(1);
 });
+
+/** The reason a start failed, in words the operator can act on; a stack for the unexpected. */
+function startFailure(error: unknown): string {
+  const listenError = error as NodeJS.ErrnoException & { port?: number };
+  if (listenError?.syscall === 'listen' && listenError.code === 'EADDRINUSE') {
+    return `port ${listenError.port ?? process.env.PORT ?? 4000} is in use: set PORT to a free one (or stop what listens there)`;
+  }
+  if (listenError?.syscall === 'listen' && listenError.code === 'EACCES') {
+    return `port ${listenError.port} needs privileges: set PORT above 1023`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

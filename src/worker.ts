@@ -12,7 +12,7 @@ import { stopOnSignals } from './stop-on-signals';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { pretty: config.logFormat === 'pretty' });
   const runtime = await openJobRuntime(config, logger);
   await runtime.scheduler.start(runtime.deps);
   logger.info({ redis: Boolean(config.redisUrl), embeddedDatabase: !config.databaseUrl }, 'job worker running');

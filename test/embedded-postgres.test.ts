@@ -15,6 +15,7 @@ const nodeArgs = ['-r', 'ts-node/register/transpile-only', child];
 
 interface ChildResult {
   url: string;
+  clusterDir: string;
   database: string;
   notes: string[];
 }
@@ -22,8 +23,12 @@ interface ChildResult {
 let dataDir: string;
 const clusterDir = () => path.join(dataDir, 'postgres');
 
-async function run(...args: string[]): Promise<ChildResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, dataDir, ...args], { cwd: root, timeout: 90_000 });
+function run(...args: string[]): Promise<ChildResult> {
+  return runIn(dataDir, ...args);
+}
+
+async function runIn(dir: string, ...args: string[]): Promise<ChildResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, dir, ...args], { cwd: root, timeout: 90_000 });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as ChildResult;
 }
 
@@ -126,5 +131,50 @@ describe('startEmbeddedPostgres', () => {
 
     expect(next.notes).toEqual(['after a crash', 'first run', 'second run']);
     expect(await postmasterPid()).toBeUndefined();
+  }, 120_000);
+});
+
+/**
+ * As root, PostgreSQL runs as the postgres OS user. A DATA_DIR below a folder that user cannot
+ * enter (/root, a `mktemp -d`) must still work: the cluster moves to a folder of that user
+ * under the temp directory, recorded in DATA_DIR, and the folder above is left alone.
+ */
+const asRoot = process.getuid?.() === 0 && existsSync('/usr/bin/id') ? describe : describe.skip;
+asRoot('startEmbeddedPostgres as root, DATA_DIR inside a 0700 folder', () => {
+  let outer: string;
+  let inner: string;
+  let relocated: string | undefined;
+
+  beforeAll(async () => {
+    outer = (await promisify(execFile)('mktemp', ['-d'])).stdout.trim();
+    inner = path.join(outer, 'data');
+  });
+
+  afterAll(async () => {
+    await fs.rm(outer, { recursive: true, force: true });
+    if (relocated) await fs.rm(relocated, { recursive: true, force: true });
+  });
+
+  it('keeps the cluster where the postgres user can reach it, and says so in DATA_DIR', async () => {
+    expect((await fs.stat(outer)).mode & 0o777).toBe(0o700);
+
+    const first = await runIn(inner, 'write', 'behind a closed door');
+    relocated = first.clusterDir;
+
+    expect(first.notes).toEqual(['behind a closed door']);
+    expect(path.relative(outer, first.clusterDir).startsWith('..')).toBe(true);
+    expect(path.dirname(first.clusterDir)).toBe(os.tmpdir());
+    const postgresUid = Number((await promisify(execFile)('id', ['-u', 'postgres'])).stdout);
+    expect((await fs.stat(first.clusterDir)).uid).toBe(postgresUid);
+    expect((await fs.readFile(path.join(inner, 'postgres-location'), 'utf8')).trim()).toBe(first.clusterDir);
+    // The folder above DATA_DIR is not opened up.
+    expect((await fs.stat(outer)).mode & 0o777).toBe(0o700);
+  }, 120_000);
+
+  it('finds the same cluster on the next start', async () => {
+    const next = await runIn(inner, 'read');
+
+    expect(next.clusterDir).toBe(relocated);
+    expect(next.notes).toEqual(['behind a closed door']);
   }, 120_000);
 });

