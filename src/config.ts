@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { isValidIanaZone } from './push/quiet-hours';
+import { parseEnv, type Env } from './env-schema';
+
+export { ConfigError } from './env-schema';
 
 /**
  * Every setting of the service, read from the environment once and validated at start.
@@ -61,20 +63,16 @@ export interface OutboxConfig {
   sweepMs: number;
 }
 
-function loadDatabaseConfig(env: NodeJS.ProcessEnv): DatabaseConfig {
-  const direct = optional(env, 'DATABASE_DIRECT_URL');
-  const pooled = direct !== undefined && direct !== optional(env, 'DATABASE_URL');
+function loadDatabaseConfig(env: Env): DatabaseConfig {
+  const pooled = env.DATABASE_DIRECT_URL !== undefined && env.DATABASE_DIRECT_URL !== env.DATABASE_URL;
   return {
-    poolMax: intFromEnv(env, 'DATABASE_POOL_MAX', 10),
-    preparedStatements: boolFromEnv(env, 'DATABASE_PREPARED_STATEMENTS', !pooled),
+    poolMax: env.DATABASE_POOL_MAX,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS ?? !pooled,
   };
 }
 
-function loadOutboxConfig(env: NodeJS.ProcessEnv): OutboxConfig {
-  return {
-    leaseMs: intFromEnv(env, 'OUTBOX_LEASE_MS', 5000, 100),
-    sweepMs: intFromEnv(env, 'OUTBOX_SWEEP_MS', 1000, 50),
-  };
+function loadOutboxConfig(env: Env): OutboxConfig {
+  return { leaseMs: env.OUTBOX_LEASE_MS, sweepMs: env.OUTBOX_SWEEP_MS };
 }
 
 /** graphql-ws, typing and presence settings; the timings are env-configurable so tests run fast. */
@@ -148,94 +146,46 @@ export interface StorageConfig {
   publicUrl?: string;
 }
 
-function loadImagesConfig(env: NodeJS.ProcessEnv): ImagesConfig {
-  return {
-    urlTtlSeconds: intFromEnv(env, 'IMAGE_URL_TTL_SECONDS', 900),
-    retentionDays: intFromEnv(env, 'IMAGE_RETENTION_DAYS', 90),
-  };
+function loadImagesConfig(env: Env): ImagesConfig {
+  return { urlTtlSeconds: env.IMAGE_URL_TTL_SECONDS, retentionDays: env.IMAGE_RETENTION_DAYS };
 }
 
-function loadStorageConfig(env: NodeJS.ProcessEnv): StorageConfig {
-  const bucket = optional(env, 'S3_BUCKET');
-  const endpoint = optional(env, 'S3_ENDPOINT');
-  if (!bucket && endpoint) throw new Error('S3_ENDPOINT is set but S3_BUCKET is not');
-  const localSecret = optional(env, 'LOCAL_STORAGE_SECRET');
-  if (localSecret && localSecret.length < 32) throw new Error('LOCAL_STORAGE_SECRET must be at least 32 characters');
-  const publicUrl = optional(env, 'PUBLIC_URL')?.replace(/\/+$/, '');
-  if (publicUrl && !/^https?:\/\/[^/]/.test(publicUrl)) throw new Error(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+function loadStorageConfig(env: Env): StorageConfig {
   return {
-    s3: bucket
-      ? { bucket, endpoint, region: optional(env, 'S3_REGION'), forcePathStyle: boolFromEnv(env, 'S3_FORCE_PATH_STYLE', false) }
+    s3: env.S3_BUCKET
+      ? { bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, region: env.S3_REGION, forcePathStyle: env.S3_FORCE_PATH_STYLE }
       : undefined,
-    localSecret,
-    publicUrl,
+    localSecret: env.LOCAL_STORAGE_SECRET,
+    publicUrl: env.PUBLIC_URL,
   };
 }
 
-function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
-}
-
-function boolFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (['true', '1', 'yes'].includes(raw.toLowerCase())) return true;
-  if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
-  throw new Error(`${name} must be true or false, got "${raw}"`);
-}
-
-function logFormatFromEnv(env: NodeJS.ProcessEnv, fallback: Config['logFormat']): Config['logFormat'] {
-  const raw = optional(env, 'LOG_FORMAT') ?? fallback;
-  if (raw !== 'pretty' && raw !== 'json') throw new Error(`LOG_FORMAT must be pretty or json, got "${raw}"`);
-  return raw;
-}
-
-function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? undefined : raw;
-}
-
-/** Parses and validates the environment; throws with a readable message on the first bad value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = (env.NODE_ENV ?? 'development') as Config['nodeEnv'];
-  if (!['development', 'production', 'test'].includes(nodeEnv)) {
-    throw new Error(`NODE_ENV must be development, production or test, got "${nodeEnv}"`);
-  }
+/**
+ * Parses and validates the environment (src/env-schema.ts); throws one ConfigError naming
+ * every bad variable.
+ */
+export function loadConfig(raw: NodeJS.ProcessEnv = process.env): Config {
+  const env = parseEnv(raw);
+  const nodeEnv = env.NODE_ENV;
   const isProduction = nodeEnv === 'production';
-  const jwt = {
-    secret: optional(env, 'JWT_SECRET'),
-    publicKey: optional(env, 'JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
-    issuer: optional(env, 'JWT_ISSUER'),
-    audience: optional(env, 'JWT_AUDIENCE'),
-  };
-  if (isProduction && !jwt.secret && !jwt.publicKey) {
-    throw new Error('JWT_SECRET or JWT_PUBLIC_KEY is required in production (the generated dev secret is refused)');
-  }
-  if (jwt.secret && jwt.secret.length < 32) {
-    throw new Error('JWT_SECRET must be at least 32 characters');
-  }
   return {
     nodeEnv,
     isProduction,
-    port: intFromEnv(env, 'PORT', 4000, 0),
-    dataDir: path.resolve(env.DATA_DIR ?? './.data'),
-    databaseUrl: optional(env, 'DATABASE_URL'),
-    redisUrl: optional(env, 'REDIS_URL'),
-    migrateOnStart: boolFromEnv(env, 'MIGRATE_ON_START', !isProduction),
-    corsOrigins: !optional(env, 'CORS_ORIGINS') || env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS!.split(',').map((o) => o.trim()),
+    port: env.PORT,
+    dataDir: path.resolve(env.DATA_DIR),
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    migrateOnStart: env.MIGRATE_ON_START ?? !isProduction,
+    corsOrigins: !env.CORS_ORIGINS || env.CORS_ORIGINS === '*' ? '*' : env.CORS_ORIGINS.split(',').map((o) => o.trim()),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
-    logFormat: logFormatFromEnv(env, nodeEnv === 'development' ? 'pretty' : 'json'),
-    jwt,
-    messages: {
-      maxLength: intFromEnv(env, 'MESSAGE_MAX_LENGTH', 4000),
-      rateLimitPerHour: intFromEnv(env, 'RATE_LIMIT_MESSAGES_PER_HOUR', 100),
+    logFormat: env.LOG_FORMAT ?? (nodeEnv === 'development' ? 'pretty' : 'json'),
+    jwt: {
+      secret: env.JWT_SECRET,
+      publicKey: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
     },
+    messages: { maxLength: env.MESSAGE_MAX_LENGTH, rateLimitPerHour: env.RATE_LIMIT_MESSAGES_PER_HOUR },
     images: loadImagesConfig(env),
     storage: loadStorageConfig(env),
     limits: LIMITS,
@@ -244,32 +194,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: loadJobsConfig(env),
     database: loadDatabaseConfig(env),
     outbox: loadOutboxConfig(env),
-    testHooks: { crashAfterCommit: nodeEnv === 'test' && boolFromEnv(env, 'TEST_CRASH_AFTER_COMMIT', false) },
+    testHooks: { crashAfterCommit: nodeEnv === 'test' && env.TEST_CRASH_AFTER_COMMIT },
   };
 }
 
-function loadRealtimeConfig(env: NodeJS.ProcessEnv): RealtimeConfig {
-  const presence = {
-    graceMs: intFromEnv(env, 'PRESENCE_GRACE_MS', 10_000),
-    heartbeatMs: intFromEnv(env, 'PRESENCE_HEARTBEAT_MS', 10_000),
-    instanceTtlMs: intFromEnv(env, 'PRESENCE_INSTANCE_TTL_MS', 30_000),
-    sweepMs: intFromEnv(env, 'PRESENCE_SWEEP_MS', 10_000),
-  };
-  if (presence.instanceTtlMs <= presence.heartbeatMs) {
-    throw new Error('PRESENCE_INSTANCE_TTL_MS must be longer than PRESENCE_HEARTBEAT_MS');
-  }
+function loadRealtimeConfig(env: Env): RealtimeConfig {
   return {
-    redisPrefix: env.REDIS_PREFIX ?? '',
-    typingTimeoutMs: intFromEnv(env, 'TYPING_TIMEOUT_MS', 6000),
-    typingThrottleMs: intFromEnv(env, 'TYPING_THROTTLE_MS', 2000, 0),
-    presence,
+    redisPrefix: env.REDIS_PREFIX,
+    typingTimeoutMs: env.TYPING_TIMEOUT_MS,
+    typingThrottleMs: env.TYPING_THROTTLE_MS,
+    presence: {
+      graceMs: env.PRESENCE_GRACE_MS,
+      heartbeatMs: env.PRESENCE_HEARTBEAT_MS,
+      instanceTtlMs: env.PRESENCE_INSTANCE_TTL_MS,
+      sweepMs: env.PRESENCE_SWEEP_MS,
+    },
     ws: {
-      maxPayloadBytes: intFromEnv(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),
-      maxSubscriptionsPerSocket: intFromEnv(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 100),
-      maxSocketsPerUser: intFromEnv(env, 'WS_MAX_SOCKETS_PER_USER', 20),
-      maxBufferedBytes: intFromEnv(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
-      connectionInitTimeoutMs: intFromEnv(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000),
-      keepAliveMs: intFromEnv(env, 'WS_KEEPALIVE_MS', 12_000),
+      maxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+      maxSubscriptionsPerSocket: env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
+      maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
+      connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS,
+      keepAliveMs: env.WS_KEEPALIVE_MS,
     },
   };
 }
@@ -309,37 +255,26 @@ export interface JobsConfig {
   imageExpiryCron: string;
 }
 
-function loadPushConfig(env: NodeJS.ProcessEnv): PushConfig {
+function loadPushConfig(env: Env): PushConfig {
   return {
-    firebaseServiceAccount: optional(env, 'FIREBASE_SERVICE_ACCOUNT'),
-    batchWindowMs: intFromEnv(env, 'PUSH_BATCH_WINDOW_MS', 3000, 0),
-    maxAttempts: intFromEnv(env, 'PUSH_MAX_ATTEMPTS', 4),
-    retryBaseDelayMs: intFromEnv(env, 'PUSH_RETRY_BASE_DELAY_MS', 200, 0),
-    recordRetentionDays: intFromEnv(env, 'PUSH_RECORD_RETENTION_DAYS', 7),
+    firebaseServiceAccount: env.FIREBASE_SERVICE_ACCOUNT,
+    batchWindowMs: env.PUSH_BATCH_WINDOW_MS,
+    maxAttempts: env.PUSH_MAX_ATTEMPTS,
+    retryBaseDelayMs: env.PUSH_RETRY_BASE_DELAY_MS,
+    recordRetentionDays: env.PUSH_RECORD_RETENTION_DAYS,
   };
 }
 
-// Five or six fields of digits, names and * , - / ? L W #: a typo fails at start, not at 02:00.
-const CRON = /^\s*[\w*,/?#-]+(\s+[\w*,/?#-]+){4,5}\s*$/;
-
-function cronFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const value = optional(env, name) ?? fallback;
-  if (!CRON.test(value)) throw new Error(`${name} must be a cron expression such as "0 2 * * *", got "${value}"`);
-  return value.trim();
-}
-
-function loadJobsConfig(env: NodeJS.ProcessEnv): JobsConfig {
-  const archiveTimezone = optional(env, 'ARCHIVE_TIMEZONE') ?? 'UTC';
-  if (!isValidIanaZone(archiveTimezone)) throw new Error(`ARCHIVE_TIMEZONE must be an IANA time zone name, got "${archiveTimezone}"`);
+function loadJobsConfig(env: Env): JobsConfig {
   return {
-    inProcess: boolFromEnv(env, 'JOBS_IN_PROCESS', true),
-    processEveryMs: intFromEnv(env, 'JOBS_PROCESS_EVERY_MS', 5000, 100),
-    lockLifetimeMs: intFromEnv(env, 'JOBS_LOCK_LIFETIME_MS', 10 * 60_000, 1000),
-    drainTimeoutMs: intFromEnv(env, 'JOBS_DRAIN_TIMEOUT_MS', 15_000, 0),
-    archiveCron: cronFromEnv(env, 'ARCHIVE_CRON', '0 2 * * *'),
-    archiveTimezone,
-    archiveIdleDays: intFromEnv(env, 'ARCHIVE_IDLE_DAYS', 90),
-    archiveBatchSize: intFromEnv(env, 'ARCHIVE_BATCH_SIZE', 1000),
-    imageExpiryCron: cronFromEnv(env, 'IMAGE_EXPIRY_CRON', '0 3 * * *'),
+    inProcess: env.JOBS_IN_PROCESS,
+    processEveryMs: env.JOBS_PROCESS_EVERY_MS,
+    lockLifetimeMs: env.JOBS_LOCK_LIFETIME_MS,
+    drainTimeoutMs: env.JOBS_DRAIN_TIMEOUT_MS,
+    archiveCron: env.ARCHIVE_CRON,
+    archiveTimezone: env.ARCHIVE_TIMEZONE,
+    archiveIdleDays: env.ARCHIVE_IDLE_DAYS,
+    archiveBatchSize: env.ARCHIVE_BATCH_SIZE,
+    imageExpiryCron: env.IMAGE_EXPIRY_CRON,
   };
 }

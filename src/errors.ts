@@ -1,5 +1,3 @@
-import { GraphQLError } from 'graphql';
-
 /** The error codes of the contract (`extensions.code`). */
 export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
@@ -14,7 +12,8 @@ export enum ErrorCode {
 
 /**
  * A failure the caller can act on. Services throw these; they know nothing of GraphQL,
- * and `toGraphQLError` is the one place that turns them into `extensions.code`.
+ * and the error formatter (src/server/format-error.ts) is the one place that turns them into
+ * `extensions.code`.
  */
 export class DomainError extends Error {
   constructor(
@@ -35,7 +34,3 @@ export const badInput = (message: string, field?: string) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const rateLimited = (retryAfterSeconds: number) =>
   new DomainError(ErrorCode.RATE_LIMITED, 'Too many messages; try again later', { retryAfterSeconds });
-
-export function toGraphQLError(error: DomainError): GraphQLError {
-  return new GraphQLError(error.message, { extensions: { ...error.extensions, code: error.code } });
-}

@@ -1,8 +1,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { DomainError, ErrorCode } from '../errors';
 import { stripControlCharacters } from '../plain-text';
-import { VerifiedTokenCache } from './verified-token-cache';
 import { isUuid, type Viewer } from './viewer';
 
 export interface TokenKeys {
@@ -20,7 +20,12 @@ const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256'];
  * key type, so `alg: none` and algorithm confusion never pass.
  */
 export class TokenVerifier {
-  private readonly cache = new VerifiedTokenCache();
+  /**
+   * Verified tokens, keyed by the whole token string, so that a client's burst of requests
+   * verifies its token once. Eviction: an entry lives until its token's `exp`, and past 10,000
+   * entries the least recently used one goes.
+   */
+  private readonly cache = new LRUCache<string, Viewer>({ max: 10_000 });
 
   private constructor(
     private readonly key: KeyObject,
@@ -49,7 +54,8 @@ export class TokenVerifier {
     const cached = this.cache.get(token);
     if (cached) return cached;
     const viewer = await this.verifyUncached(token);
-    this.cache.set(token, viewer);
+    const ttl = Math.floor(viewer.expiresAt - Date.now());
+    if (ttl > 0) this.cache.set(token, viewer, { ttl });
     return viewer;
   }
 

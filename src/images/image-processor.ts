@@ -1,6 +1,6 @@
+import pLimit from 'p-limit';
 import sharp, { type Sharp } from 'sharp';
 import { DomainError, ErrorCode } from '../errors';
-import { Semaphore } from './semaphore';
 import { configureSharp } from './sharp-setup';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
@@ -109,8 +109,10 @@ export const DEFAULT_IMAGE_CONCURRENCY = 2;
 export function createLimitedImageProcessor(
   limit = DEFAULT_IMAGE_CONCURRENCY,
 ): (input: Buffer, options?: ProcessImageOptions) => Promise<ProcessedImage> {
-  const semaphore = new Semaphore(limit);
-  return (input, options) => semaphore.run(() => processImage(input, options));
+  // p-limit 3.x on purpose: 4.0 and later are ESM only, and this project runs as CommonJS
+  // (ts-node, Jest through ts-jest); 3.x is the last line that `require()` loads.
+  const limited = pLimit(limit);
+  return (input, options) => limited(() => processImage(input, options));
 }
 
 /** `processImage` limited to `DEFAULT_IMAGE_CONCURRENCY` images at once, shared by the process. */

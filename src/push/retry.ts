@@ -16,6 +16,11 @@ export interface RetryOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+// Kept instead of p-retry (whose last CommonJS line is 4.x): p-retry retries one function as a
+// whole, while a send here retries only the messages of a batch that failed transiently, and
+// keeps the result of the others; its delays (node-retry's randomize) are not "equal jitter",
+// and the tests inject `sleep` and `random`, which p-retry 4 cannot take.
+
 /**
  * The delay before attempt `attempt + 1` (attempt counts from 1): "equal jitter", i.e. half of
  * the exponential delay fixed and half random, so retries of many senders spread out but never

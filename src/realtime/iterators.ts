@@ -2,6 +2,8 @@
  * Small async-iterator combinators for subscriptions. Unlike async generators, whose
  * `return()` waits behind a pending `next()`, these release their source at once: a client
  * that unsubscribes frees its pub/sub subscription immediately, not at the next event.
+ * (Kept beside SubscriptionQueue rather than moved onto @repeaterjs/repeater: see the reason
+ * there; a map and a release hook are a few lines each.)
  */
 
 /**

@@ -5,6 +5,9 @@ import { SubscriptionQueue } from './subscription-queue';
  * Several subscriptions read as one, in arrival order; sources can be added while it runs
  * (e.g. a new contact's presence topic). The first source to end or fail ends it, so a pub/sub
  * shutdown is never mistaken for silence. `return()` releases every source.
+ *
+ * Kept instead of Repeater.merge: sources are added while it runs, and it shares the bounded
+ * buffer of {@link SubscriptionQueue} that ends a slow subscriber (see there why no Repeater).
  */
 export class MergedSubscription<T> implements Subscription<T> {
   readonly ready: Promise<void>;

@@ -11,6 +11,12 @@ export class SubscriberTooSlowError extends Error {
 /**
  * A push-fed {@link Subscription}: a transport pushes events in, the consumer pulls them out.
  * `onClose` runs once, whether the consumer returns, throws, or the transport ends it.
+ *
+ * Kept instead of @repeaterjs/repeater on purpose: a Repeater's full buffer makes `push()` wait
+ * (backpressure) and a Repeater stopped with an error still delivers its buffered values first,
+ * whereas a slow subscriber here must fail at once, its stale buffer dropped, so that the socket
+ * closes with 4008 and the client resumes from the database. The transport's push is also
+ * synchronous and `ready` (SUBSCRIBE acknowledged, or failed) is part of the type.
  */
 export class SubscriptionQueue<T> implements Subscription<T> {
   readonly ready: Promise<void>;

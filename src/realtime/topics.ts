@@ -83,15 +83,25 @@ export interface TopicPayloads {
 
 export type TopicKind = keyof TopicPayloads;
 
-/** A topic name carrying its payload type. */
-export type Topic<K extends TopicKind = TopicKind> = string & { readonly __kind?: K };
+declare const topicKind: unique symbol;
+
+/**
+ * A topic name carrying its payload type. The brand is required, so a plain string is not a
+ * topic and a topic of one kind is not a topic of another: publishing a message to a presence
+ * topic does not compile (test/realtime/topics.types.test.ts). It is covariant, so a topic
+ * that is one of two kinds of the same payload (per conversation or per user) still works.
+ */
+export type Topic<K extends TopicKind> = string & { readonly [topicKind]: K };
+
+/** The one place a string becomes a topic: the names below. */
+const topic = <K extends TopicKind>(name: string) => name as Topic<K>;
 
 export const topics = {
-  conversationMessages: (conversationId: string): Topic<'conversationMessages'> => `conversation:${conversationId}:message`,
-  userMessages: (userId: string): Topic<'userMessages'> => `user:${userId}:message`,
-  conversationReads: (conversationId: string): Topic<'conversationReads'> => `conversation:${conversationId}:read`,
-  userReads: (userId: string): Topic<'userReads'> => `user:${userId}:read`,
-  conversationTyping: (conversationId: string): Topic<'conversationTyping'> => `conversation:${conversationId}:typing`,
-  userPresence: (userId: string): Topic<'userPresence'> => `user:${userId}:presence`,
-  userConversationEvents: (userId: string): Topic<'userConversationEvents'> => `user:${userId}:conversation`,
+  conversationMessages: (conversationId: string) => topic<'conversationMessages'>(`conversation:${conversationId}:message`),
+  userMessages: (userId: string) => topic<'userMessages'>(`user:${userId}:message`),
+  conversationReads: (conversationId: string) => topic<'conversationReads'>(`conversation:${conversationId}:read`),
+  userReads: (userId: string) => topic<'userReads'>(`user:${userId}:read`),
+  conversationTyping: (conversationId: string) => topic<'conversationTyping'>(`conversation:${conversationId}:typing`),
+  userPresence: (userId: string) => topic<'userPresence'>(`user:${userId}:presence`),
+  userConversationEvents: (userId: string) => topic<'userConversationEvents'>(`user:${userId}:conversation`),
 };

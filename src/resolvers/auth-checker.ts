@@ -1,7 +1,7 @@
 import type { AuthChecker } from 'type-graphql';
 import type { Context } from '../context';
 import { forbidden, unauthenticated } from '../errors';
-import type { ServiceViewer, UserViewer } from '../auth/viewer';
+import type { UserViewer } from '../auth/viewer';
 
 /** Roles of `@Authorized`: a marketplace user, or a trusted backend. */
 export enum Role {
@@ -26,10 +26,5 @@ export const authChecker: AuthChecker<Context, Role> = ({ context }, roles) => {
 /** The calling user; only inside resolvers guarded by `@Authorized(Role.USER)`. */
 export function viewerUser(context: Context): UserViewer {
   if (context.viewer?.kind !== 'user') throw forbidden();
-  return context.viewer;
-}
-
-export function viewerService(context: Context): ServiceViewer {
-  if (context.viewer?.kind !== 'service') throw forbidden('Service role only');
   return context.viewer;
 }

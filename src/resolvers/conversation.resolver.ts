@@ -12,6 +12,7 @@ import { Message } from '../schema/message/message.entity';
 import { MessageConnection } from '../schema/message/message.types';
 import { User } from '../schema/user/user.entity';
 import { isUuid } from '../auth/viewer';
+import { otherParticipantId } from '../services/rows';
 import { Role, viewerUser } from './auth-checker';
 
 @ArgsType()
@@ -103,9 +104,7 @@ export class ConversationResolver {
 
   @FieldResolver(() => User, { description: 'The participant who is not the viewer.' })
   async otherParticipant(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<User> {
-    const viewerId = ctx.viewer?.id;
-    const otherId = conversation.participantA.id === viewerId ? conversation.participantB.id : conversation.participantA.id;
-    return (await ctx.loaders.user.load(otherId))!;
+    return (await ctx.loaders.user.load(otherParticipantId(conversation, ctx.viewer?.id ?? '')))!;
   }
 
   @FieldResolver(() => Message, { nullable: true })

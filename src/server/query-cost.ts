@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 import { LIMITS } from '../config';
 import { ErrorCode } from '../errors';
 
@@ -33,7 +34,9 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, var
  * (its parse cache), and a document's cost depends only on the variables that page sizes and
  * @include/@skip read, so those values are the rest of the key. A message's content, say, is not.
  */
-const costs = new WeakMap<DocumentNode, { costVariables: string[]; byKey: Map<string, number> }>();
+// Eviction: a document's entry goes with the document (WeakMap), and past 100 variable values
+// per document the least recently used cost goes.
+const costs = new WeakMap<DocumentNode, { costVariables: string[]; byKey: LRUCache<string, number> }>();
 const MAX_KEYS_PER_DOCUMENT = 100;
 
 /** Variables used directly as `first`, `last` or a directive's `if`: all the estimator and getComplexity read. */
@@ -50,14 +53,13 @@ function variablesCostDependsOn(document: DocumentNode): string[] {
 function cachedCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): number {
   let entry = costs.get(document);
   if (!entry) {
-    entry = { costVariables: variablesCostDependsOn(document), byKey: new Map() };
+    entry = { costVariables: variablesCostDependsOn(document), byKey: new LRUCache({ max: MAX_KEYS_PER_DOCUMENT }) };
     costs.set(document, entry);
   }
   const key = JSON.stringify([operationName ?? null, ...entry.costVariables.map((name) => variables?.[name] ?? null)]);
   let cost = entry.byKey.get(key);
   if (cost === undefined) {
     cost = operationCost(schema, document, variables, operationName);
-    if (entry.byKey.size >= MAX_KEYS_PER_DOCUMENT) entry.byKey.clear();
     entry.byKey.set(key, cost);
   }
   return cost;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimited } from '../errors';
 
@@ -12,7 +13,12 @@ const WINDOW_SECONDS = 3600;
  * The Redis connection should auto-pipeline, so that a send's claim and count share a round trip.
  */
 export class MessageRateLimiter {
-  private readonly localClaims = new Map<string, number>();
+  /**
+   * Idempotency keys already counted, without Redis. Eviction: a claim lasts the rate window
+   * (one hour, as the Redis key's EX does), and past 100,000 claims the least recently used one
+   * goes (a retry that late would take a second point, never a send be refused).
+   */
+  private readonly localClaims = new LRUCache<string, true>({ max: 100_000, ttl: WINDOW_SECONDS * 1000 });
 
   private constructor(
     private readonly limiter: RateLimiterAbstract,
@@ -61,11 +67,8 @@ export class MessageRateLimiter {
     if (this.redis) {
       return (await this.redis.set(`${this.keyPrefix}:claim:${key}`, '1', 'EX', WINDOW_SECONDS, 'NX')) === 'OK';
     }
-    const now = Date.now();
-    const expiresAt = this.localClaims.get(key);
-    if (expiresAt !== undefined && expiresAt > now) return false;
-    if (this.localClaims.size > 100_000) this.localClaims.clear();
-    this.localClaims.set(key, now + WINDOW_SECONDS * 1000);
+    if (this.localClaims.has(key)) return false;
+    this.localClaims.set(key, true);
     return true;
   }
 

@@ -39,6 +39,7 @@
  * passes over an ever-shrinking string, plus one linear scan.
  */
 import { Parser } from 'htmlparser2';
+import { stripControlCharactersKeepingLineBreaks } from '../plain-text';
 
 /** Elements whose content is dropped together with the tags. Names are lower case. */
 export const DROPPED_BODY_ELEMENTS: ReadonlySet<string> = new Set([
@@ -57,10 +58,6 @@ export const DROPPED_BODY_ELEMENTS: ReadonlySet<string> = new Set([
 
 /** Upper bound on parse passes; deeper reassembly nesting is handled by the final step. */
 export const MAX_PASSES = 8;
-
-// C0 controls except \t (09), \n (0A), \r (0D).
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
 
 /**
  * `<` followed by a character that makes the HTML tokenizer leave the text state:
@@ -105,7 +102,7 @@ function neutraliseMarkupStarts(input: string): string {
 }
 
 export function sanitizeContent(input: string): string {
-  let text = input.replace(CONTROL_CHARS, '');
+  let text = stripControlCharactersKeepingLineBreaks(input);
   // Fast path: without a markup start, the parser would return the text unchanged.
   if (!MARKUP_START.test(text)) return text;
 

@@ -1,13 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { LRUCache } from 'lru-cache';
 import { badInput } from '../errors';
 import { isUuid, type UserViewer } from '../auth/viewer';
 import type { Statement } from '../db/sql';
 import { stripControlCharacters } from '../plain-text';
 import { User } from '../schema/user/user.entity';
 import type { ServiceDeps } from './service-deps';
-
-const PROVISION_CACHE_SIZE = 10_000;
-const PROVISION_CACHE_TTL_MS = 60_000;
 
 const PROVISION: Statement = {
   name: 'user_provision',
@@ -31,8 +29,10 @@ export class UserService {
   /**
    * The claims last written per user and when, so that a burst of requests costs one write,
    * not one per request. Keyed by user: a name that changes back is written again.
+   * Eviction: an entry is written again 60 s after it was written, and past 10,000 users the
+   * least recently used one goes.
    */
-  private readonly provisioned = new Map<string, { claims: string; at: number }>();
+  private readonly provisioned = new LRUCache<string, string>({ max: 10_000, ttl: 60_000 });
 
   constructor(private readonly deps: Pick<ServiceDeps, 'sql'>) {}
 
@@ -42,11 +42,9 @@ export class UserService {
    */
   async provision(viewer: UserViewer): Promise<void> {
     const claims = `${viewer.name ?? ''}|${viewer.picture ?? ''}`;
-    const last = this.provisioned.get(viewer.id);
-    if (last && last.claims === claims && Date.now() - last.at < PROVISION_CACHE_TTL_MS) return;
+    if (this.provisioned.get(viewer.id) === claims) return;
     await this.deps.sql.query(PROVISION, [viewer.id, viewer.name ?? null, viewer.picture ?? null]);
-    if (this.provisioned.size >= PROVISION_CACHE_SIZE) this.provisioned.clear();
-    this.provisioned.set(viewer.id, { claims, at: Date.now() });
+    this.provisioned.set(viewer.id, claims);
   }
 
   /** Service role: creates or updates a user. An absent field keeps its value; null clears it. */
