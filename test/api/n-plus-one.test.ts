@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { onQuery } from '../../src/db/orm';
 import { ConversationsDocument, MessagesDocument, type ConversationsQuery } from '../generated/graphql';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/test-server';
+import { QUIET_BACKGROUND, startTestServer, type GraphQLResponse, type TestServer } from '../helpers/test-server';
 
 /** The most statements either request may take; the counts for 5 and 50 must also be equal. */
 const MAX_LIST_STATEMENTS = 5;
@@ -15,7 +15,7 @@ const MAX_HISTORY_STATEMENTS = 3;
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer(QUIET_BACKGROUND);
 });
 afterAll(() => server.stop());
 

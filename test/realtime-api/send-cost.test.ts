@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Client } from 'pg';
 import { onQuery } from '../../src/db/orm';
 import { MessageReceivedDocument, SendMessageDocument } from '../generated/graphql';
-import { startTestServer, type TestServer } from '../helpers/test-server';
+import { QUIET_BACKGROUND, startTestServer, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
 
 interface Cost {
@@ -66,15 +66,7 @@ describeWithRedis('the cost of a send and of its deliveries', () => {
   const clients: RealtimeClient[] = [];
 
   beforeAll(async () => {
-    // The relay's sweep and presence's heartbeat and sweep would add their statements and Redis
-    // commands at random moments (they are tested elsewhere): here they wait for ten minutes.
-    server = await startTestServer({
-      REDIS_PREFIX: `test:${randomUUID()}:`,
-      OUTBOX_SWEEP_MS: '600000',
-      PRESENCE_HEARTBEAT_MS: '600000',
-      PRESENCE_INSTANCE_TTL_MS: '1800000',
-      PRESENCE_SWEEP_MS: '600000',
-    });
+    server = await startTestServer({ ...QUIET_BACKGROUND, REDIS_PREFIX: `test:${randomUUID()}:` });
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   });

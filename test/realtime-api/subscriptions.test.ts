@@ -12,7 +12,7 @@ import {
   StartConversationDocument,
   TypingDocument,
 } from '../generated/graphql';
-import { actor, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
+import { QUIET_BACKGROUND, actor, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, metricValue, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
 
 /** The Subscription type over real graphql-ws sockets, on one instance (in-process or Redis pub/sub). */
@@ -22,7 +22,7 @@ let server: TestServer;
 const clients: RealtimeClient[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ WS_MAX_SUBSCRIPTIONS_PER_SOCKET: String(MAX_OPERATIONS) });
+  server = await startTestServer({ ...QUIET_BACKGROUND, WS_MAX_SUBSCRIPTIONS_PER_SOCKET: String(MAX_OPERATIONS) });
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((client) => client.dispose()));
@@ -109,6 +109,9 @@ describe('messageReceived', () => {
     const stream = connect(bo).subscribe(MessageReceivedLeanDocument, { conversationId });
     await waitForSubscriptions(server, 'messageReceived', 1);
     let statements = 0;
+    // Earlier sends finish after their answers (push decision, then the outbox acknowledgement 20 ms later).
+    await server.service.app.services.notifications.idle();
+    await sleep(100);
     const stop = onQuery(() => (statements += 1));
     try {
       await server.service.pubsub.publish(topics.conversationMessages(conversationId), {
