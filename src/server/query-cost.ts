@@ -65,11 +65,21 @@ function cachedCost(schema: GraphQLSchema, document: DocumentNode, variables: Re
   return cost;
 }
 
-/** A GraphQLError when the operation costs more than LIMITS.maxCost, else null. */
-export function costLimitError(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): GraphQLError | null {
+/**
+ * A GraphQLError when the operation costs more than LIMITS.maxCost, else null. `cached`: only
+ * where documents are shared (Apollo's parse cache over HTTP). graphql-ws parses every
+ * subscribe anew, so a cache entry there would only cost memory for as long as the socket.
+ */
+export function costLimitError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName?: string | null,
+  cached = true,
+): GraphQLError | null {
   let cost: number;
   try {
-    cost = cachedCost(schema, document, variables, operationName);
+    cost = cached ? cachedCost(schema, document, variables, operationName) : operationCost(schema, document, variables, operationName);
   } catch {
     return null; // bad variables: graphql-js reports them with their own error
   }

@@ -164,7 +164,7 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         }
         const errors = validate(schema, document, rules);
         if (errors.length > 0) return errors.map((error) => requestError(error.message, 'GRAPHQL_VALIDATION_FAILED', error));
-        const tooCostly = costLimitError(schema, document, payload.variables ?? undefined, payload.operationName);
+        const tooCostly = costLimitError(schema, document, payload.variables ?? undefined, payload.operationName, false);
         if (tooCostly) return [tooCostly];
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined };
       },
