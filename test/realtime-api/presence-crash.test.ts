@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import { startServerProcess, type ServerProcess } from '../../bench/lib';
+import type { ServerProcess } from '../../bench/lib';
+import { startChildServer } from '../helpers/child-server';
 import { PresenceChangedDocument } from '../generated/graphql';
-import { startTestServer, TEST_JWT_SECRET, type TestServer, testDataDir } from '../helpers/test-server';
+import { startTestServer, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, waitForSubscriptions, wsUrl } from './realtime-helpers';
 
 /**
@@ -17,14 +17,6 @@ const TIMINGS = {
   PRESENCE_SWEEP_MS: '200',
 };
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 describeWithRedis('presence after an instance is killed', () => {
   let observer: TestServer;
   let doomed: ServerProcess;
@@ -33,19 +25,10 @@ describeWithRedis('presence after an instance is killed', () => {
   beforeAll(async () => {
     const prefix = `test:${randomUUID()}:`;
     observer = await startTestServer({ ...TIMINGS, REDIS_PREFIX: prefix });
-    doomed = await startServerProcess(
-      {
-        ...TIMINGS,
-        REDIS_PREFIX: prefix,
-        DATABASE_URL: process.env.DATABASE_URL!,
-        REDIS_URL: process.env.REDIS_URL!,
-        JWT_SECRET: TEST_JWT_SECRET,
-        MIGRATE_ON_START: 'false',
-        LOG_LEVEL: 'error',
-        DATA_DIR: testDataDir('presence-child'),
-      },
-      await freePort(),
-    );
+    doomed = await startChildServer('presence-child', {
+      ...TIMINGS,
+      REDIS_PREFIX: prefix,
+    });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.dispose()));

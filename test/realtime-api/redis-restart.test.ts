@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { MessageReceivedLeanDocument, SendMessageDocument } from '../generated/graphql';
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, metricValue, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
+import { freePort } from '../helpers/child-server';
 
 /**
  * Redis restarted under a running instance, with messages being sent throughout: open
@@ -13,14 +13,6 @@ import { RealtimeClient, conversationPair, describeWithRedis, metricValue, sleep
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedisServer) process.stdout.write('SKIPPED (redis-server is not installed): Redis restarted mid-test\n');
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** A private, memory-only redis-server on `port`, for this test alone. */
 class PrivateRedis {
