@@ -29,7 +29,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
+# The reference web client (served at /app/ when SERVE_WEB_APP=true); its own dependencies
+# stay in the build stage.
+COPY web ./web
 RUN npm run build \
+ && npm run build:web \
  && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: compiled code and production dependencies only, as a non-root user ----
@@ -46,6 +50,7 @@ RUN apt-get update \
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/web/dist ./web/dist
 # DATA_DIR (./.data) holds local uploads (without S3_BUCKET): it must belong to the user the
 # service runs as. Mount a volume there to keep it. There is no embedded PostgreSQL in the image:
 # DATABASE_URL is required, and the service says so when it is missing.

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'temp/', '.data/', '.tools/', 'test/generated/', 'client/generated/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', 'temp/', '.data/', '.tools/', 'test/generated/', 'client/generated/', 'coverage/', 'web/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,7 +13,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
   },
   {
     files: ['scripts/**', 'bench/**', '**/*.js', '**/*.mjs'],

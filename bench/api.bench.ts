@@ -12,6 +12,8 @@
  *      transaction (no outbox row, no idempotency key).
  * 2. `{ me { id } }` from 50 concurrent requests with one token.
  * 3. The conversation list of a user with 50 conversations, 8 concurrent.
+ * 4. searchMessages over BENCH_SEARCH_MESSAGES (1 million) messages, 8 concurrent: the searcher
+ *    is in 1 of every 20 conversations, queries mix two words with a prefix last word.
  *
  * Every HTTP phase prints requests/s, p50/p99 and the server's CPU per request: utime + stime
  * of the server process (/proc/<pid>/stat) over the phase, divided by its requests.
@@ -24,13 +26,14 @@
  *   BENCH_PORT            the server's port (4811)
  *   BENCH_SERVER_NODE_ARGS node flags of the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   BENCH_FROM_SOURCE     true: run the server from src/ under ts-node instead of the build
+ *   BENCH_SEARCH_MESSAGES messages seeded for the search phase (1000000; 0 skips it)
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Pool } from 'pg';
 import { signDevToken } from '../src/auth/token-issuer';
-import { BENCH_SECRET, deleteRedisKeys, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad, type LoadResult, type ServerProcess } from './lib';
+import { BENCH_SECRET, deleteRedisKeys, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad, type LoadResult, type ServerProcess, BENCH_NO_ABUSE_LIMITS } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -50,7 +53,7 @@ const LIST = `query List { conversations(first: 50) { totalCount edges { cursor 
 /** The service's statement (src/services/message-store.ts), run as a named prepared statement as the service does. */
 const SEND_MESSAGE_SQL = {
   name: 'send_message',
-  text: 'select * from send_message($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9)',
+  text: 'select * from send_message($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, $11::text[])',
 };
 // Longer than the run: the idle server's outbox relay would otherwise publish the reference's
 // rows (their lease run out) while the reference is measured. The SQL work is the same.
@@ -142,7 +145,7 @@ async function sendOverHttp(url: string, s: Sender, content = CONTENT): Promise<
 
 /** What the service's MessageStore.append sends for a text message. */
 async function sendMessageRaw(pool: Pool, s: Sender): Promise<boolean> {
-  const values = [randomUUID(), s.conversationId, s.userId, 'TEXT', CONTENT, '{}', randomUUID(), null, RAW_OUTBOX_LEASE_MS];
+  const values = [randomUUID(), s.conversationId, s.userId, 'TEXT', CONTENT, '{}', randomUUID(), null, RAW_OUTBOX_LEASE_MS, null, []];
   const { rows } = await pool.query({ ...SEND_MESSAGE_SQL, values });
   return rows[0]?.outcome === 'CREATED';
 }
@@ -222,6 +225,61 @@ async function listPhase(server: ServerProcess): Promise<void> {
   console.log(`\nconversation list, 50 per page, 8 concurrent\n${COLUMNS}\n${row('HTTP, 8 concurrent', m)}`);
 }
 
+const SEARCH_MESSAGES = Number(process.env.BENCH_SEARCH_MESSAGES ?? 1_000_000);
+const SEARCH_CONVERSATIONS = 2000;
+const SEARCH = `query Search($q: String!) { searchMessages(query: $q, first: 20) { edges { cursor node { id content } highlights { start length } } } }`;
+const SEARCH_WORDS = ['camión', 'electricista', 'mañana', 'lunes', 'pintura', 'fontanero', 'presupuesto', 'horario', 'contrato', 'llave', 'jardín', 'cocina', 'plumber', 'tomorrow', 'invoice', 'paint', 'kitchen', 'garden', 'schedule', 'price'];
+const SEARCH_QUERIES = ['camion', 'electric', 'mañana lun', 'presupuesto cocina', 'paint tomo', 'fontanero', 'contrato hor', 'garden pri'];
+
+/**
+ * Seeds SEARCH_MESSAGES messages of 6 to 8 words over SEARCH_CONVERSATIONS conversations in SQL
+ * (the API would take hours); the searcher is a participant of every 20th conversation.
+ */
+export async function seedSearch(databaseUrl: string, searcherId: string, count = SEARCH_MESSAGES): Promise<void> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    await pool.query(`insert into users (id, display_name) select gen_random_uuid(), 'seed ' || g from generate_series(1, $1) g`, [SEARCH_CONVERSATIONS]);
+    // Every 20th conversation is the searcher's; job application ids keep the seeded pairs distinct.
+    await pool.query(
+      `insert into conversations (id, participant_a_id, participant_b_id, job_application_id, last_message_at)
+       select gen_random_uuid(), least(u.id, o.other), greatest(u.id, o.other), gen_random_uuid()::text, now()
+       from (select id, row_number() over (order by id) as n from users where display_name like 'seed %') u
+       cross join lateral (select case when u.n % 20 = 0 then $1::uuid
+                                       else (select s.id from users s where s.display_name like 'seed %' and s.id <> u.id limit 1) end as other) o`,
+      [searcherId],
+    );
+    await pool.query(
+      `with c as (select id, participant_a_id, row_number() over (order by id) - 1 as n from conversations where last_sequence = 0)
+       insert into messages (id, conversation_id, sequence, type, sender_id, content, created_at, delivered_at)
+       select gen_random_uuid(), c.id, g / $2 + 1, 'TEXT', c.participant_a_id,
+              (select string_agg(($3::text[])[1 + floor(random() * array_length($3::text[], 1))::int], ' ') from generate_series(1, 6 + g % 3) w where g >= 0),
+              now() - make_interval(secs => g), now()
+       from generate_series(0, $1 - 1) g join c on c.n = g % $2`,
+      [count, SEARCH_CONVERSATIONS, SEARCH_WORDS],
+    );
+    await pool.query(`update conversations c set last_sequence = m.top from (select conversation_id, max(sequence) as top from messages group by conversation_id) m where m.conversation_id = c.id`);
+    await pool.query('analyze messages');
+  } finally {
+    await pool.end();
+  }
+}
+
+async function searchPhase(server: ServerProcess, databaseUrl: string): Promise<Measured | null> {
+  if (SEARCH_MESSAGES <= 0) return null;
+  const searcher = await newUser(server.url, 'Searcher');
+  const seeded = Date.now();
+  await seedSearch(databaseUrl, searcher.userId);
+  console.log(`
+searchMessages over ${SEARCH_MESSAGES} messages (seeded in ${((Date.now() - seeded) / 1000).toFixed(0)} s), 8 concurrent
+${COLUMNS}`);
+  let next = 0;
+  const search = async () => !(await graphql(server.url, searcher.token, SEARCH, { q: SEARCH_QUERIES[next++ % SEARCH_QUERIES.length] })).errors;
+  await warmUp(8, search);
+  const m = await measureHttp(server, 8, search);
+  console.log(row('HTTP, 8 concurrent', m));
+  return m;
+}
+
 function printAims(send: { http8: Measured; ratio8: number }, me: Measured): void {
   const p99 = send.http8.load.p99;
   const cpu = me.cpuMsPerOp!;
@@ -234,7 +292,7 @@ async function main() {
   console.log(`node ${process.version} (server and load generator), ${os.cpus().length} CPUs, ${SECONDS} s per phase, ${WARMUP_SECONDS} s warm-up`);
   const databaseUrl = await recreateDatabase(SERVER, 'messaging_bench');
   const server = await startServerProcess(
-    { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', MIGRATE_ON_START: 'true', REDIS_PREFIX },
+    { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...BENCH_NO_ABUSE_LIMITS, MIGRATE_ON_START: 'true', REDIS_PREFIX },
     PORT,
     process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
     true,
@@ -245,14 +303,19 @@ async function main() {
     const send = await sendPhases(server, databaseUrl, senders);
     const me = await mePhase(server, senders[0].token);
     await listPhase(server);
+    const search = await searchPhase(server, databaseUrl);
     printAims(send, me);
+    if (search) console.log(`  search within tens of ms (p99 <= 50 ms) over ${SEARCH_MESSAGES} messages: p99 ${search.load.p99.toFixed(1)} ms   ${verdict(search.load.p99 <= 50)}`);
   } finally {
     await server.stop();
     await deleteRedisKeys(REDIS_PREFIX);
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+// Imported (e.g. to seed a database for docs/query-plans.md's EXPLAIN), it runs nothing.
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { signDevToken } from '../src/auth/token-issuer';
-import { BENCH_SECRET, graphql, percentile, recreateDatabase, startServerProcess, timedLoad, type LoadResult } from './lib';
+import { BENCH_SECRET, graphql, percentile, recreateDatabase, startServerProcess, timedLoad, type LoadResult, BENCH_NO_ABUSE_LIMITS } from './lib';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
@@ -80,7 +80,7 @@ async function main() {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'messaging-images-bench-'));
   const databaseUrl = await recreateDatabase(SERVER, 'messaging_images_bench');
   const server = await startServerProcess(
-    { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', MIGRATE_ON_START: 'true' },
+    { DATABASE_URL: databaseUrl, DATA_DIR: dataDir, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...BENCH_NO_ABUSE_LIMITS, MIGRATE_ON_START: 'true' },
     Number(process.env.BENCH_PORT ?? 4812),
     [],
     true,

@@ -10,6 +10,15 @@ import { Client } from 'pg';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+/** Benchmarks measure throughput from one address and a few users: the abuse limits would stop them. */
+export const BENCH_NO_ABUSE_LIMITS = {
+  RATE_LIMITS: ['read', 'write', 'conversationStart', 'strangerStart', 'fanout', 'typing', 'deviceRegistration', 'failedLogin'].map((name) => `${name}=100000000/1`).join(','),
+  HTTP_MAX_CONNECTIONS_PER_IP: '0',
+  HTTP_MAX_CONCURRENT_PER_USER: '100000000',
+  WS_MAX_MESSAGES_PER_SECOND: '100000000',
+  WS_MAX_SUBSCRIPTIONS_PER_USER: '100000000',
+  WS_MAX_SOCKETS_PER_USER: '100000000',
+};
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -90,6 +99,12 @@ export function serviceEntry(compiled: boolean): string[] {
 }
 
 /**
+ * The METRICS_TOKEN of the child servers that benchmarks and tests start in production mode
+ * (which serves /metrics only with a token); a server without a token ignores the header.
+ */
+export const CHILD_METRICS_TOKEN = 'child-metrics-token';
+
+/**
  * Starts the service in a child process, so that the load generator does not share its event
  * loop; `compiled` runs the build (benchmarks) instead of the sources (tests).
  */
@@ -97,7 +112,7 @@ export async function startServerProcess(env: Record<string, string>, port: numb
   const child = spawn(process.execPath, [...nodeArgs, ...serviceEntry(compiled)], {
     cwd: ROOT,
     // Production mode, as deployed: graphql-js skips its development-only checks there.
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', NODE_ENV: 'production', METRICS_TOKEN: CHILD_METRICS_TOKEN, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { signDevToken } from '../src/auth/token-issuer';
 import { printSummary, summariseProfile } from './cpu-profile-summary';
-import { BENCH_SECRET, deleteRedisKeys, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad } from './lib';
+import { BENCH_SECRET, deleteRedisKeys, graphql, processCpuSeconds, recreateDatabase, startServerProcess, timedLoad, BENCH_NO_ABUSE_LIMITS } from './lib';
 
 const OPERATION = process.env.BENCH_PROFILE_OPERATION === 'me' ? 'me' : 'send';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -31,7 +31,7 @@ async function main() {
   const redisPrefix = `bench-profile:${randomUUID()}:`;
   const redis: Record<string, string> = process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: redisPrefix } : {};
   const server = await startServerProcess(
-    { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, MIGRATE_ON_START: 'true', RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...redis },
+    { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRET, MIGRATE_ON_START: 'true', RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...BENCH_NO_ABUSE_LIMITS, ...redis },
     Number(process.env.BENCH_PORT ?? 4815),
     ['--cpu-prof', `--cpu-prof-dir=${profileDir}`],
     true,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { signDevToken } from '../src/auth/token-issuer';
-import { BENCH_SECRET, graphql } from './lib';
+import { BENCH_SECRET, graphql, BENCH_NO_ABUSE_LIMITS } from './lib';
 import { CONTENT, LOG_LEVEL, REDIS_PREFIX, REDIS_URL, SEND, SERVER_NODE_ARGS } from './realtime-settings';
 import { serviceEntry } from './lib';
 import { fromSource, mapLimit, startNode, type NodeProcess } from './realtime-support';
@@ -34,7 +34,7 @@ export async function startService(port: number, scratch: Scratch, migrateHere: 
       JWT_SECRET: BENCH_SECRET,
       REDIS_URL,
       REDIS_PREFIX,
-      RATE_LIMIT_MESSAGES_PER_HOUR: '100000000',
+      RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...BENCH_NO_ABUSE_LIMITS,
       LOG_LEVEL,
       NODE_ENV: 'production',
       MIGRATE_ON_START: String(migrateHere),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { collectGarbage } from './inspector-gc';
-import { ROOT } from './lib';
+import { CHILD_METRICS_TOKEN, ROOT } from './lib';
 
 /**
  * The plumbing of bench/realtime.bench.ts's phases: child processes (killed however the bench
@@ -204,7 +204,7 @@ export function describeCpu(c: CpuUse): string {
 // Metrics of the servers.
 
 export async function metricsText(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text();
+  return (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${CHILD_METRICS_TOKEN}` } })).text();
 }
 
 export function metricSum(text: string, name: string, label = ''): number {

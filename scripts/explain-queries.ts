@@ -11,8 +11,8 @@
  * scripts/migrate.ts and drops the database at the end (unless --keep). Exits 1 when a
  * statement reads messages or conversations with a sequential scan.
  *
- * The SQL below is copied from the services, loaders and bootstrap (and the MikroORM `em.find`
- * calls as MikroORM 6 renders them): keep it in step when a query changes.
+ * The statements are not copied here: explain-capture.ts runs the real services against the
+ * seeded data and records what they send (scripts/explain-capture.ts).
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
@@ -21,7 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { LIMITS } from '../src/config';
-import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS } from '../src/services/rows';
+import { CONVERSATION_COLUMNS } from '../src/services/rows';
+import { captureStatements, type CaptureSamples } from './explain-capture';
 
 const ROOT = path.resolve(__dirname, '..');
 const REPORT = path.join(ROOT, 'docs', 'query-plans.md');
@@ -37,16 +38,13 @@ interface QuerySpec {
   source: string;
   /** What this run shows: the case and its parameters. */
   title: string;
-  /** As the API sends it, with `?` placeholders (MikroORM / knex style). */
+  /** As the services sent it: `$n` with `params` (the pool) or values inlined (MikroORM). */
   sql: string;
   params: unknown[];
-  /** Writes run inside BEGIN ... ROLLBACK. */
-  write?: boolean;
+  /** Explained without ANALYZE, inside BEGIN ... ROLLBACK. */
+  write: boolean;
   /** Calls a PL/pgSQL function: its statements' plans are captured with auto_explain. */
-  nested?: boolean;
-  /** An index that would serve the statement: explained in a rolled-back transaction when it scans. */
-  proposal?: { table: string; sql: string };
-  note?: string;
+  nested: boolean;
 }
 
 interface Explained extends QuerySpec {
@@ -57,8 +55,6 @@ interface Explained extends QuerySpec {
   indexes: string[];
   seqScans: string[];
   verdict: 'index' | 'seq scan' | 'no read';
-  /** The plan with `proposal` created, when the statement scans. */
-  proposedPlan?: string;
 }
 
 function log(message: string): void {
@@ -71,19 +67,11 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-function placeholders(count: number): string {
-  return Array.from({ length: count }, () => '?').join(', ');
-}
-
 /** Strips the common indentation of a template literal, and blank edges. */
 function dedent(text: string): string {
   const lines = text.replace(/^\n+|\s+$/g, '').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
   return lines.map((l) => l.slice(indent)).join('\n');
-}
-
-function pgArray(values: unknown[]): string {
-  return `{${values.join(',')}}`;
 }
 
 function scratchUrl(serverUrl: string): string {
@@ -333,401 +321,27 @@ async function pickSamples(db: Client): Promise<Samples> {
   };
 }
 
-function buildQueries(s: Samples): QuerySpec[] {
-  const big = String(s.bigConversation.id);
-  const bigLast = Number(s.bigConversation.last_sequence);
-  const typicalConv = String(s.typicalConversation.id);
-  const typicalLast = Number(s.typicalConversation.last_sequence);
-  const pageIds = s.page1.map((c) => String(c.id));
-  const cursorRow = s.page1[LIMITS.defaultConversationPageSize - 1];
-  const pageSize = LIMITS.defaultConversationPageSize;
-  const messagePage = LIMITS.defaultMessagePageSize;
-  const heavyDesc = `heavy user (${s.heavyConversations.toLocaleString('en')} conversations)`;
-  const typicalDesc = `typical user (${s.typicalConversations} conversations)`;
-  const bigDesc = `the longest conversation (${bigLast.toLocaleString('en')} messages)`;
-
-  const getForViewer = `select ${CONVERSATION_COLUMNS} from conversations where id = ? and (participant_a_id = ? or participant_b_id = ?)`;
-  const listSide = (col: string, statusSql: string, afterSql: string) =>
-    `(select ${CONVERSATION_COLUMNS}, activity_at::text as activity_cursor from conversations
-        where ${col} = ? and ${statusSql} ${afterSql}
-        order by activity_at desc, id desc limit ?)`;
-  const list = (statusSql: string, afterSql: string) => `
-    select * from (${listSide('participant_a_id', statusSql, afterSql)}
-      union all ${listSide('participant_b_id', statusSql, afterSql)}) as mine
-    order by activity_at desc, id desc limit ?`;
-  const totalCount = (statusSql: string) => `
-    select (select count(*) from conversations where participant_a_id = ? and ${statusSql})
-         + (select count(*) from conversations where participant_b_id = ? and ${statusSql}) as total`;
-  const unreadTotal = `
-    select count(*) as total from messages
-    where conversation_id in (select id from conversations where participant_a_id = ?
-                              union all select id from conversations where participant_b_id = ?)
-      and sender_id <> ? and read_at is null`;
-  const page = (dir: 'asc' | 'desc') => `
-    select ${MESSAGE_COLUMNS} from messages
-    where conversation_id = ? and sequence > ? and sequence < ?
-    order by sequence ${dir} limit ?`;
-  const markRead = (filter: string) => `
-    update messages set read_at = now()
-    where conversation_id = ? and sender_id = ? and read_at is null ${filter}
-    returning id, read_at`;
-  const insertConversation = `
-    insert into conversations (id, participant_a_id, participant_b_id, job_application_id) values (?, ?, ?, ?)
-    on conflict (participant_a_id, participant_b_id, job_application_id) do nothing
-    returning ${CONVERSATION_COLUMNS}`;
-  const existingConversation = `
-    select ${CONVERSATION_COLUMNS} from conversations
-    where participant_a_id = ? and participant_b_id = ?
-      and (job_application_id = ? or (?::text is null and job_application_id is null))`;
-  const bigPair = [String(s.bigConversation.participant_a_id), String(s.bigConversation.participant_b_id)];
-  const newPair = [...s.newPair].sort();
-  const prefsColumns = [
-    'application_status_push', 'email_enabled', 'new_application_push', 'new_message_push', 'new_review_push', 'push_enabled',
-    'quiet_hours_enabled', 'quiet_hours_end', 'quiet_hours_start', 'quiet_hours_timezone', 'updated_at', 'user_id',
-    'work_agreement_push',
-  ];
-  const prefsOrder = [
-    'push_enabled', 'email_enabled', 'new_message_push', 'new_application_push', 'application_status_push', 'new_review_push',
-    'work_agreement_push', 'quiet_hours_enabled', 'quiet_hours_start', 'quiet_hours_end', 'quiet_hours_timezone', 'updated_at',
-  ];
-
-  return [
-    // ----- ConversationService -----
-    {
-      source: 'ConversationService.getForViewer',
-      title: `${typicalDesc}, one of their conversations (also the first step of send, markRead, archive)`,
-      sql: getForViewer,
-      params: [typicalConv, s.typical, s.typical],
-    },
-    {
-      source: 'ConversationService.getById',
-      title: 'any conversation by id (service role: postSystemMessage)',
-      sql: `select ${CONVERSATION_COLUMNS} from conversations where id = ?`,
-      params: [big],
-    },
-    {
-      source: 'ConversationService.findOrCreate (users exist)',
-      title: 'both participants exist',
-      sql: 'select id from users where id in (?, ?)',
-      params: newPair,
-    },
-    {
-      source: 'ConversationService.findOrCreate (insert)',
-      title: 'a new pair: the conversation is created',
-      sql: insertConversation,
-      params: ['00000000-0000-4000-8000-000000000001', newPair[0], newPair[1], null],
-      write: true,
-    },
-    {
-      source: 'ConversationService.findOrCreate (insert)',
-      title: 'an existing pair: the unique index reports the conflict, nothing is written',
-      sql: insertConversation,
-      params: ['00000000-0000-4000-8000-000000000002', bigPair[0], bigPair[1], null],
-      write: true,
-    },
-    {
-      source: 'ConversationService.findOrCreate (existing)',
-      title: 'the existing conversation of a pair, no job application',
-      sql: existingConversation,
-      params: [bigPair[0], bigPair[1], null, null],
-    },
-    {
-      source: 'ConversationService.findOrCreate (existing)',
-      title: 'the existing conversation of a pair about a job application',
-      sql: existingConversation,
-      params: [s.jobPair.participant_a_id, s.jobPair.participant_b_id, s.jobPair.job_application_id, s.jobPair.job_application_id],
-    },
-    {
-      source: 'ConversationService.list',
-      title: `${heavyDesc}, first page of ACTIVE (default)`,
-      sql: list('status = ?', ''),
-      params: [s.heavy, 'ACTIVE', pageSize + 1, s.heavy, 'ACTIVE', pageSize + 1, pageSize + 1],
-    },
-    {
-      source: 'ConversationService.list',
-      title: `${heavyDesc}, second page of ACTIVE (after a cursor)`,
-      sql: list('status = ?', 'and (activity_at, id) < (?::timestamptz, ?::uuid)'),
-      params: [
-        s.heavy, 'ACTIVE', cursorRow.activity_cursor, cursorRow.id, pageSize + 1,
-        s.heavy, 'ACTIVE', cursorRow.activity_cursor, cursorRow.id, pageSize + 1, pageSize + 1,
-      ],
-    },
-    {
-      source: 'ConversationService.list',
-      title: `${heavyDesc}, first page of ACTIVE + ARCHIVED + AUTO_ARCHIVED`,
-      sql: list('status = any(?::conversation_status[])', ''),
-      params: [s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}', pageSize + 1, s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}', pageSize + 1, pageSize + 1],
-      note:
-        'Several statuses cannot use the index order (status is the second key): each side reads all of the ' +
-        "user's matching conversations from the index, then a top-N sort keeps the page. Bounded by one user's conversations.",
-    },
-    {
-      source: 'ConversationService.list',
-      title: `${typicalDesc}, first page of ACTIVE`,
-      sql: list('status = ?', ''),
-      params: [s.typical, 'ACTIVE', pageSize + 1, s.typical, 'ACTIVE', pageSize + 1, pageSize + 1],
-    },
-    {
-      source: 'ConversationService.list → totalCount',
-      title: `${heavyDesc}, ACTIVE`,
-      sql: totalCount('status = ?'),
-      params: [s.heavy, 'ACTIVE', s.heavy, 'ACTIVE'],
-    },
-    {
-      source: 'ConversationService.list → totalCount',
-      title: `${heavyDesc}, all statuses`,
-      sql: totalCount('status = any(?::conversation_status[])'),
-      params: [s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}', s.heavy, '{ACTIVE,ARCHIVED,AUTO_ARCHIVED}'],
-    },
-    {
-      source: 'ConversationService.setStatus (archive / unarchive)',
-      title: `${heavyDesc} archives an ACTIVE conversation`,
-      sql: `
-        update conversations set status = ?, updated_at = now(),
-          archived_at = case when ? then now() else null end,
-          archived_by_id = case when ? then ?::uuid else null end
-        where id = ? and status <> ? returning ${CONVERSATION_COLUMNS}`,
-      params: ['ARCHIVED', true, true, s.heavy, pageIds[0], 'ARCHIVED'],
-      write: true,
-    },
-    {
-      source: 'ConversationService.unreadTotal',
-      title: heavyDesc,
-      sql: unreadTotal,
-      params: [s.heavy, s.heavy, s.heavy],
-    },
-    {
-      source: 'ConversationService.unreadTotal',
-      title: typicalDesc,
-      sql: unreadTotal,
-      params: [s.typical, s.typical, s.typical],
-    },
-    {
-      source: 'recordAudit (audit.service.ts)',
-      title: 'one audit row, inside the caller\'s transaction',
-      sql: 'insert into audit_log (actor_id, action, entity_type, entity_id, data) values (?, ?, ?, ?, ?::jsonb)',
-      params: [s.heavy, 'conversation.archived', 'conversation', pageIds[0], '{"from":"ACTIVE","to":"ARCHIVED"}'],
-      write: true,
-    },
-
-    // ----- MessageService -----
-    {
-      source: 'MessageService.findByClientMessageId',
-      title: `${bigDesc}: a retried send (the key exists)`,
-      sql: `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
-      params: [big, s.clientMessageSender, s.clientMessageId],
-    },
-    {
-      source: 'MessageService.findByClientMessageId',
-      title: `${bigDesc}: a first send (the key is new)`,
-      sql: `select ${MESSAGE_COLUMNS} from messages where conversation_id = ? and sender_id = ? and client_message_id = ?`,
-      params: [big, s.heavy, 'client-new-key'],
-    },
-    {
-      source: 'MessageService.store → append_message()',
-      title: `${bigDesc}: a TEXT message with a clientMessageId (lock, next sequence, insert in one statement)`,
-      sql: 'select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)',
-      params: ['00000000-0000-4000-8000-000000000003', big, 'TEXT', s.heavy, 'Hello there', '{}', 'client-explain-1'],
-      write: true,
-      nested: true,
-    },
-    {
-      source: 'MessageService.store → append_message()',
-      title: 'a typical conversation: a SYSTEM message (postSystemMessage)',
-      sql: 'select * from append_message(?, ?, ?, ?, ?, ?::jsonb, ?)',
-      params: ['00000000-0000-4000-8000-000000000005', typicalConv, 'SYSTEM', null, 'The application was accepted', '{}', null],
-      write: true,
-      nested: true,
-    },
-    {
-      source: 'MessageService.page',
-      title: `${bigDesc}: no arguments, the latest ${messagePage}`,
-      sql: page('desc'),
-      params: [big, 0, bigLast + 1, messagePage + 1],
-    },
-    {
-      source: 'MessageService.page',
-      title: `${bigDesc}: last ${messagePage} before a cursor (scrolling back)`,
-      sql: page('desc'),
-      params: [big, 0, bigLast - messagePage + 1, messagePage + 1],
-    },
-    {
-      source: 'MessageService.page',
-      title: `${bigDesc}: first ${messagePage} after a cursor in the middle`,
-      sql: page('asc'),
-      params: [big, Math.floor(bigLast / 2), bigLast + 1, messagePage + 1],
-    },
-    {
-      source: 'MessageService.page',
-      title: `a typical conversation (${typicalLast} messages): the latest ${messagePage}`,
-      sql: page('desc'),
-      params: [typicalConv, 0, typicalLast + 1, messagePage + 1],
-    },
-    {
-      source: 'MessageService.sequenceOf (markRead upToMessageId)',
-      title: `${bigDesc}: the sequence of a message`,
-      sql: 'select sequence from messages where id = ? and conversation_id = ?',
-      params: [s.upToMessageId, big],
-    },
-    {
-      source: 'MessageService.markRead',
-      title: `${typicalDesc}: everything unread in a conversation`,
-      sql: markRead(''),
-      params: [typicalConv, s.typicalOther],
-      write: true,
-    },
-    {
-      source: 'MessageService.markRead',
-      title: `${bigDesc}: everything unread (worst case: the whole unread tail)`,
-      sql: markRead(''),
-      params: [big, s.bigOther],
-      write: true,
-    },
-    {
-      source: 'MessageService.markRead',
-      title: `${bigDesc}: given messageIds (${s.unreadIds.length})`,
-      sql: markRead('and id = any(?::uuid[])'),
-      params: [big, s.bigOther, pgArray(s.unreadIds)],
-      write: true,
-    },
-    {
-      source: 'MessageService.markRead',
-      title: `${bigDesc}: upToMessageId`,
-      sql: markRead('and sequence <= ?'),
-      params: [big, s.bigOther, bigLast - 100],
-      write: true,
-    },
-
-    // ----- DataLoaders (src/resolvers/loaders.ts) -----
-    {
-      source: 'loaders.user (em.find User $in)',
-      title: `the participants of the ${heavyDesc}'s first page (${s.pageUsers.length} ids)`,
-      sql: `select "u0".* from "users" as "u0" where "u0"."id" in (${placeholders(s.pageUsers.length)})`,
-      params: s.pageUsers,
-    },
-    {
-      source: 'loaders.conversation (em.find Conversation $in)',
-      title: `${pageIds.length} ids`,
-      sql: `select "c0".* from "conversations" as "c0" where "c0"."id" in (${placeholders(pageIds.length)})`,
-      params: pageIds,
-    },
-    {
-      source: 'loaders.lastMessage',
-      title: `the ${pageIds.length} conversations of the ${heavyDesc}'s first page`,
-      sql: `
-        select ${MESSAGE_COLUMNS} from messages
-        where (conversation_id, sequence) in (select * from unnest(?::uuid[], ?::int[]))`,
-      params: [pgArray(pageIds), pgArray(s.page1.map((c) => c.last_sequence))],
-    },
-    {
-      source: 'loaders.unreadCount',
-      title: `the ${pageIds.length} conversations of the ${heavyDesc}'s first page`,
-      sql: `
-        select conversation_id, count(*) as unread from messages
-        where conversation_id = any(?::uuid[]) and sender_id <> ? and read_at is null
-        group by conversation_id`,
-      params: [pgArray(pageIds), s.heavy],
-    },
-    {
-      source: 'loaders.image (em.find MessageImage $in)',
-      title: `the image messages of a page (${s.imageMessageIds.length} ids)`,
-      sql: `select "m0".* from "message_images" as "m0" where "m0"."message_id" in (${placeholders(s.imageMessageIds.length)})`,
-      params: s.imageMessageIds,
-    },
-
-    // ----- UserService -----
-    {
-      source: 'UserService.provision',
-      title: 'a token with a new display name (the update branch)',
-      sql: `
-        insert into users (id, display_name, avatar_url) values (?, ?, ?)
-        on conflict (id) do update set
-          display_name = coalesce(excluded.display_name, users.display_name),
-          avatar_url = coalesce(excluded.avatar_url, users.avatar_url),
-          updated_at = now()
-        where users.display_name is distinct from coalesce(excluded.display_name, users.display_name)
-           or users.avatar_url is distinct from coalesce(excluded.avatar_url, users.avatar_url)`,
-      params: [s.heavy, 'Heavy User', null],
-      write: true,
-    },
-    {
-      source: 'UserService.upsert',
-      title: 'service role updates a user',
-      sql: `
-        insert into users (id, display_name, avatar_url) values (?, ?, ?)
-        on conflict (id) do update set
-          display_name = case when ? then excluded.display_name else users.display_name end,
-          avatar_url = case when ? then excluded.avatar_url else users.avatar_url end,
-          updated_at = now()
-        returning *`,
-      params: [s.typical, 'Typical User', null, true, false],
-      write: true,
-    },
-    {
-      source: 'UserService.findById (em.findOne User)',
-      title: 'one user by id (not called by any resolver today)',
-      sql: 'select "u0".* from "users" as "u0" where "u0"."id" = ? limit ?',
-      params: [s.typical, 1],
-    },
-
-    // ----- NotificationSettingsService -----
-    {
-      source: 'NotificationSettingsService.preferences (em.findOne)',
-      title: 'a user who saved preferences',
-      sql: 'select "n0".* from "notification_preferences" as "n0" where "n0"."user_id" = ? limit ?',
-      params: [s.prefsUser, 1],
-    },
-    {
-      source: 'NotificationSettingsService.update (em.upsert)',
-      title: 'save the preferences',
-      sql: `
-        insert into "notification_preferences" (${prefsColumns.map((c) => `"${c}"`).join(', ')})
-        values (${placeholders(prefsColumns.length)})
-        on conflict ("user_id") do update set ${prefsOrder.map((c) => `"${c}" = excluded."${c}"`).join(', ')}
-        returning ${prefsOrder.map((c) => `"${c}"`).join(', ')}`,
-      params: [true, true, true, true, true, false, true, '08:00', '22:00', 'Europe/Madrid', new Date().toISOString(), s.prefsUser, true],
-      write: true,
-    },
-    {
-      source: 'NotificationSettingsService.registerDevice',
-      title: 'a token already known (moves to this user)',
-      sql: `
-        insert into push_devices (id, user_id, token, platform, last_seen_at) values (?, ?, ?, ?, now())
-        on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform, last_seen_at = now()
-        returning *`,
-      params: ['00000000-0000-4000-8000-000000000004', s.typical, s.heavyToken, 'ANDROID'],
-      write: true,
-    },
-    {
-      source: 'NotificationSettingsService.unregisterDevice (em.nativeDelete)',
-      title: 'the viewer\'s token',
-      sql: 'delete from "push_devices" where "user_id" = ? and "token" = ?',
-      params: [s.heavy, s.heavyToken],
-      write: true,
-    },
-    {
-      source: 'NotificationSettingsService.devices (em.find)',
-      title: heavyDesc,
-      sql: 'select "p0".* from "push_devices" as "p0" where "p0"."user_id" = ? order by "p0"."created_at" desc',
-      params: [s.heavy],
-    },
-
-    // ----- bootstrap.ts -----
-    {
-      source: 'metrics: countActiveConversations (bootstrap.ts)',
-      title: 'the active conversations gauge, on every /metrics scrape',
-      sql: `select count(*) as n from conversations where status = 'ACTIVE'`,
-      params: [],
-      note:
-        'It counts ~75% of the table, so the planner prefers reading the heap to the partial index ' +
-        '`conversations_active_idle_idx` (an index-only scan of 77,000 entries costs about as much). An index on ' +
-        '`status` alone is a small, deduplicated B-tree that an index-only scan reads instead (~70 pages instead of ' +
-        '~1,800); it stays O(active conversations), and costs one more index entry per send (append_message updates ' +
-        'last_message_at, an indexed column through activity_at, so those updates are never HOT anyway). The ' +
-        'alternative is no index and a cheaper gauge: cache the count for a minute, or estimate it from pg_class/pg_stats.',
-      proposal: { table: 'conversations', sql: 'create index conversations_status_idx on conversations (status)' },
-    },
-  ];
+/** The ids the captured calls use (explain-capture.ts). */
+function captureSamples(s: Samples): CaptureSamples {
+  return {
+    heavy: s.heavy,
+    typical: s.typical,
+    bigConversationId: String(s.bigConversation.id),
+    bigOther: s.bigOther,
+    typicalConversationId: String(s.typicalConversation.id),
+    typicalOther: s.typicalOther,
+    pageUsers: s.pageUsers,
+    pageConversationIds: s.page1.map((c) => String(c.id)),
+    newPair: s.newPair,
+    jobPair: { a: String(s.jobPair.participant_a_id), b: String(s.jobPair.participant_b_id), jobApplicationId: String(s.jobPair.job_application_id) },
+    clientMessageId: s.clientMessageId,
+    clientMessageSender: s.clientMessageSender,
+    unreadIds: s.unreadIds,
+    upToMessageId: s.upToMessageId,
+    imageMessageIds: s.imageMessageIds,
+    prefsUser: s.prefsUser,
+    heavyToken: s.heavyToken,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -735,7 +349,8 @@ function buildQueries(s: Samples): QuerySpec[] {
 // ---------------------------------------------------------------------------------------------
 
 async function explain(db: Client, spec: QuerySpec): Promise<Explained> {
-  const sql = `explain (analyze, buffers, format text) ${numbered(dedent(spec.sql))}`;
+  // A write already ran once while it was captured: a second run could conflict on its keys.
+  const sql = `explain (${spec.write ? '' : 'analyze, buffers, '}format text) ${spec.sql}`;
   const run = async () => {
     if (spec.write) await db.query('begin');
     try {
@@ -756,20 +371,6 @@ async function explain(db: Client, spec: QuerySpec): Promise<Explained> {
   for (const match of plan.matchAll(/Seq Scan on (\S+)/g)) seqScans.add(match[1]);
   const bigSeq = [...seqScans].filter((t) => BIG_TABLES.includes(t));
   const verdict = seqScans.size > 0 ? 'seq scan' : indexes.size > 0 ? 'index' : 'no read';
-  let proposedPlan: string | undefined;
-  if (seqScans.size > 0 && spec.proposal) {
-    await db.query('begin');
-    try {
-      await db.query(spec.proposal.sql);
-      await db.query(`analyze ${spec.proposal.table}`);
-      const explainOnce = async () =>
-        (await db.query<{ 'QUERY PLAN': string }>(sql, spec.params)).rows.map((r) => r['QUERY PLAN']).join('\n');
-      await explainOnce();
-      proposedPlan = await explainOnce();
-    } finally {
-      await db.query('rollback');
-    }
-  }
   const top = plan.split('\n')[0].match(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/);
   return {
     ...spec,
@@ -780,7 +381,6 @@ async function explain(db: Client, spec: QuerySpec): Promise<Explained> {
     indexes: [...indexes],
     seqScans: bigSeq.length > 0 ? bigSeq : [...seqScans],
     verdict,
-    proposedPlan,
   };
 }
 
@@ -805,15 +405,21 @@ async function nestedPlans(db: Client, spec: QuerySpec): Promise<string> {
   db.on('notice', listener);
   try {
     await db.query('begin');
-    await db.query(numbered(dedent(spec.sql)), spec.params);
+    // The captured call ran it once already: a second run may answer differently (a replay).
+    await db.query(spec.sql, spec.params).catch((error: unknown) => logged.push(`(the second run failed: ${String(error)})`));
   } finally {
     await db.query('rollback');
     await db.query('reset client_min_messages; reset auto_explain.log_min_duration');
     db.off('notice', listener);
   }
   // Leave out the calling statement itself: its plan is the one above.
-  const inner = logged.filter((m) => !m.includes(dedent(spec.sql).split('?')[0]));
+  const inner = logged.filter((m) => !m.includes(spec.sql.split('$')[0]));
   return inner.map((m) => `\n\n-- inside the function (auto_explain)\n${m.replace(/^duration: [\d.]+ ms\s+plan:\n/, '')}`).join('');
+}
+
+/** Writes are explained without ANALYZE: no timings. */
+function ms(value: number): string {
+  return Number.isNaN(value) ? '—' : value.toFixed(3);
 }
 
 function anchor(index: number, spec: QuerySpec): string {
@@ -857,9 +463,8 @@ function report(results: Explained[], env: Environment): string {
     '',
     'The script creates the scratch database `messaging_explain` on that server, applies the migrations with',
     '`scripts/migrate.ts`, seeds it with set-based SQL, runs `VACUUM ANALYZE` (the steady state autovacuum keeps),',
-    'explains each statement with parameters picked from the data and drops the database. The SQL is copied from',
-    '`src/services/*.ts`, `src/resolvers/loaders.ts` and `src/bootstrap.ts` (MikroORM `em.find*` calls as MikroORM 6',
-    'renders them): keep `scripts/explain-queries.ts` in step when a query changes. It exits 1 when a statement reads',
+    'runs the services on ids picked from the data, explains each statement they sent (captured by',
+    '`scripts/explain-capture.ts`, never copied) and drops the database. It exits 1 when a statement reads',
     '`messages` or `conversations` with a sequential scan.',
     '',
     `- Generated: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}`,
@@ -886,7 +491,7 @@ function report(results: Explained[], env: Environment): string {
     '| ---: | --- | --- | --- | ---: | ---: | --- |',
     ...results.map(
       (e, i) =>
-        `| [${i + 1}](#${anchor(i, e)}) | ${e.source} | ${e.title} | ${e.indexes.map((x) => `\`${x}\``).join(', ') || '—'} | ${e.rows} | ${e.executionMs.toFixed(3)} | ${verdictText(e)} |`,
+        `| [${i + 1}](#${anchor(i, e)}) | ${e.source} | ${e.title} | ${e.indexes.map((x) => `\`${x}\``).join(', ') || '—'} | ${e.rows} | ${ms(e.executionMs)} | ${verdictText(e)} |`,
     ),
     '',
   );
@@ -899,8 +504,7 @@ function report(results: Explained[], env: Environment): string {
           '',
           ...failing.map(
             (e) =>
-              `- [${e.source}](#${anchor(results.indexOf(e), e)}): Seq Scan on ${e.seqScans.join(', ')}` +
-              (e.proposal ? `; proposed index \`${e.proposal.sql}\`` : ''),
+              `- [${e.source}](#${anchor(results.indexOf(e), e)}): Seq Scan on ${e.seqScans.join(', ')}`,
           ),
         ].join('\n'),
     '',
@@ -925,27 +529,12 @@ function report(results: Explained[], env: Environment): string {
     lines.push(
       `### ${i + 1}. ${e.source}`,
       '',
-      `<a id="${anchor(i, e)}"></a>${e.title}${e.write ? ' (write: ran in `BEGIN ... ROLLBACK`)' : ''}.`,
+      `<a id="${anchor(i, e)}"></a>${e.title}${e.write ? ' (write: plan only, in `BEGIN ... ROLLBACK`)' : ''}.`,
       '',
-      `Index: ${e.indexes.map((x) => `\`${x}\``).join(', ') || '—'}. Execution ${e.executionMs.toFixed(3)} ms, planning ${e.planningMs.toFixed(3)} ms, ${e.rows} row(s). Served by an index: ${verdictText(e)}.`,
+      `Index: ${e.indexes.map((x) => `\`${x}\``).join(', ') || '—'}. Execution ${ms(e.executionMs)} ms, planning ${ms(e.planningMs)} ms, ${e.rows} row(s). Served by an index: ${verdictText(e)}.`,
       '',
     );
-    if (e.note) lines.push(`> ${e.note}`, '');
     lines.push('```sql', dedent(e.sql), '```', '', '```', e.plan, '```', '');
-    if (e.proposedPlan && e.proposal) {
-      lines.push(
-        `**Proposed index** (not in the migrations; this plan was taken with it created in a rolled-back transaction):`,
-        '',
-        '```sql',
-        `${e.proposal.sql};`,
-        '```',
-        '',
-        '```',
-        e.proposedPlan,
-        '```',
-        '',
-      );
-    }
   });
   return lines.join('\n');
 }
@@ -982,13 +571,14 @@ async function main(): Promise<number> {
     await db.connect();
     const seedSeconds = await seed(db);
     const samples = await pickSamples(db);
-    const queries = buildQueries(samples);
+    log('capturing the statements of the services');
+    const queries: QuerySpec[] = await captureStatements(url, captureSamples(samples));
     // Reads first: a rolled-back write still leaves dead row versions and clears visibility map
     // bits, which would cost the reads after it heap fetches that the steady state does not have.
     const bySpec = new Map<QuerySpec, Explained>();
     for (const spec of [...queries.filter((q) => !q.write), ...queries.filter((q) => q.write)]) {
       const result = await explain(db, spec);
-      log(`${result.verdict.padEnd(8)} ${result.executionMs.toFixed(3).padStart(9)} ms  ${spec.source}: ${spec.title}`);
+      log(`${result.verdict.padEnd(8)} ${ms(result.executionMs).padStart(9)} ms  ${spec.source}: ${spec.title}`);
       bySpec.set(spec, result);
     }
     const results = queries.map((spec) => bySpec.get(spec)!);

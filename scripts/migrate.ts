@@ -4,7 +4,7 @@
  *   npm run migrate:up        applies the pending migrations (all in one transaction)
  *   npm run migrate:status    lists executed and pending migrations
  *
- * Uses DATABASE_URL, or else the embedded PostgreSQL in DATA_DIR (started for the run, or the
+ * Uses DATABASE_DIRECT_URL (default DATABASE_URL), or else the embedded PostgreSQL in DATA_DIR (started for the run, or the
  * one a running service already holds). Exits 0 on success, 1 on failure, 2 on bad usage.
  */
 import pino from 'pino';
@@ -55,7 +55,8 @@ async function main(): Promise<number> {
   let embedded: EmbeddedPostgres | undefined;
   let orm: Orm | undefined;
   try {
-    let url = config.databaseUrl;
+    // Never through a transaction-mode pooler: DATABASE_DIRECT_URL when set.
+    let url = config.database.directUrl ?? config.databaseUrl;
     if (!url) {
       embedded = await startEmbeddedPostgres(config.dataDir, logger);
       url = embedded.url;

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
+import { resolveDatabaseTargets } from './db/database-targets';
 import { initORM, onQuery, type Orm } from './db/orm';
 import { PgSql } from './db/sql';
 import { AgendaScheduler } from './jobs/agenda-scheduler';
@@ -19,9 +20,11 @@ import { closeRedisConnection, createRedisConnection } from './realtime/redis-co
 import { RedisPresenceTracker } from './realtime/redis-presence';
 import { Outbox } from './services/outbox';
 import { presenceListener } from './services/presence.service';
+import { OperationLimits } from './services/operation-limits';
 import { MessageRateLimiter } from './services/rate-limiter';
 import type { ServiceDeps } from './services/service-deps';
 import { closeObjectStorage, createObjectStorage } from './storage/create-storage';
+import { oldestPendingWebhookAgeSeconds } from './webhooks/webhook-dispatcher';
 
 /**
  * The one place that opens what the services run on, for both kinds of process:
@@ -88,20 +91,30 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
       databaseUrl = embedded.url;
       embeddedClusterDir = embedded.clusterDir;
     }
-    const orm = await initORM(databaseUrl, { migrate: config.migrateOnStart });
+    // Timeouts per class of statement: the API's requests are bounded (a frozen database must
+    // not hold them); a jobs process's batches may run longer (each job has its lock lifetime).
+    const targets = await resolveDatabaseTargets(config.database, databaseUrl, embeddedClusterDir !== undefined);
+    const orm = await initORM(databaseUrl, {
+      migrate: config.migrateOnStart,
+      migrateUrl: targets.directUrl,
+      statementTimeoutMs: role === 'api' ? config.database.ormStatementTimeoutMs : 0,
+      serverTimeouts: targets.serverTimeouts,
+    });
     onClose('database pool', () => orm.close());
     // The hot paths' own pool: bind parameters and prepared statements (db/sql.ts).
     const sql = new PgSql({
       connectionString: databaseUrl,
       max: role === 'api' ? config.database.poolMax : 4,
-      preparedStatements: config.database.preparedStatements,
+      preparedStatements: targets.preparedStatements,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      serverTimeouts: targets.serverTimeouts,
     });
     onClose('hot-path pool', () => sql.close());
     // Closed after the HTTP server: the last acknowledgements are written first.
     const outbox = new Outbox({ sql, logger, leaseMs: config.outbox.leaseMs, sweepMs: config.outbox.sweepMs });
     onClose('outbox', () => outbox.close());
 
-    const metrics = role === 'api' ? apiMetrics(config, orm, onClose) : createMetrics();
+    const metrics = role === 'api' ? apiMetrics(config, orm, sql, onClose) : createMetrics();
     const pubsub = createPubSub(config.redisUrl, logger, {
       channelPrefix: config.realtime.redisPrefix,
       onReconnect: (redisRole) => metrics.pubsubReconnects.inc({ role: redisRole }),
@@ -109,7 +122,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     onClose('pub/sub', () => pubsub.close());
 
     const { presence, connectionPresence } = await openPresence(role, config, logger, { orm, pubsub }, onClose);
-    const rateLimiter = openRateLimiter(role, config, logger, onClose);
+    const { rateLimiter, operationLimits } = openRateLimiter(role, config, logger, onClose);
 
     const storage = await createObjectStorage(config, options.boundPort ? { boundPort: options.boundPort } : undefined);
     onClose('object storage', async () => closeObjectStorage(storage));
@@ -120,10 +133,11 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
       push = created;
     }
     // Drained after the HTTP server closed (closing runs in reverse), before the pools go.
-    const jobQueue = await AgendaScheduler.create({ databaseUrl, config: config.jobs, logger, metrics });
+    // Its pool and LISTEN connection hold session state: the direct URL, never a transaction-mode pooler.
+    const jobQueue = await AgendaScheduler.create({ databaseUrl: targets.directUrl, config: config.jobs, logger, metrics });
     onClose('jobs', () => jobQueue.stop());
 
-    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, outbox, pubsub, presence, connectionPresence, rateLimiter, storage, push, jobQueue, onClose, close };
+    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, outbox, pubsub, presence, connectionPresence, rateLimiter, operationLimits, storage, push, jobQueue, onClose, close };
   } catch (error) {
     await close();
     throw error;
@@ -131,13 +145,14 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
 }
 
 /** The API's metrics: the active-conversation gauge and the duration of every SQL statement. */
-function apiMetrics(config: Config, orm: Orm, onClose: OpenedParts['onClose']): Metrics {
+function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['onClose']): Metrics {
   const metrics = createMetrics({
     // A full count: in production at most once a minute, however often /metrics is scraped.
     countActiveConversations: cachedFor(config.isProduction ? 60_000 : 0, async () => {
       const [row] = await orm.em.getConnection().execute(`select count(*) as n from conversations where status = 'ACTIVE'`);
       return Number(row.n);
     }),
+    oldestPendingWebhookAgeSeconds: () => oldestPendingWebhookAgeSeconds(sql),
   });
   const stopObserving = onQuery((_sql, tookMs) => {
     if (tookMs !== undefined) metrics.dbQueryDuration.observe(tookMs / 1000);
@@ -177,14 +192,23 @@ async function openPresence(
 }
 
 /** The API counts messages per user in Redis (all instances together); jobs send none. */
-function openRateLimiter(role: ProcessRole, config: Config, logger: Logger, onClose: OpenedParts['onClose']): MessageRateLimiter {
+function openRateLimiter(role: ProcessRole, config: Config, logger: Logger, onClose: OpenedParts['onClose']): { rateLimiter: MessageRateLimiter; operationLimits: OperationLimits } {
   let redis: Redis | undefined;
   if (role === 'api' && config.redisUrl) {
-    const connection = createRedisConnection(config.redisUrl, { name: 'messaging:rate-limit', logger, autoPipelining: true });
+    const connection = createRedisConnection(config.redisUrl, {
+      name: 'messaging:rate-limit',
+      logger,
+      autoPipelining: true,
+      // A hung Redis must not hold requests: past a second the limits count in memory instead.
+      commandTimeoutMs: 1000,
+    });
     onClose('rate-limit Redis', () => closeRedisConnection(connection));
     redis = connection;
   }
-  return MessageRateLimiter.create(config.messages.rateLimitPerHour, redis, `${config.realtime.redisPrefix}rl:messages`);
+  return {
+    rateLimiter: MessageRateLimiter.create(config.messages.rateLimitPerHour, redis, `${config.realtime.redisPrefix}rl:messages`, { logger }),
+    operationLimits: new OperationLimits(config.abuse.operationLimits, redis, `${config.realtime.redisPrefix}rl:ops`),
+  };
 }
 
 /** Wraps an async value so that it is computed at most once per `ttlMs`. */

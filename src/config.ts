@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadAbuseConfig, type AbuseConfig } from './abuse-config';
 import { parseEnv, type Env } from './env-schema';
 
 export { ConfigError } from './env-schema';
@@ -31,6 +32,12 @@ export interface Config {
   messages: {
     maxLength: number;
     rateLimitPerHour: number;
+    /** CONTACT_INFO_POLICY: what a text with contact info does (services/detection). */
+    contactInfoPolicy: 'flag' | 'mask' | 'block';
+    /** EXPORT_INLINE_MAX_MESSAGES: users with more messages get their export from a job. */
+    exportInlineMaxMessages: number;
+    /** How long after sending its sender may edit or delete a message (MESSAGE_EDIT_WINDOW_MINUTES). */
+    editWindowMinutes: number;
   };
   images: ImagesConfig;
   storage: StorageConfig;
@@ -40,12 +47,30 @@ export interface Config {
   jobs: JobsConfig;
   database: DatabaseConfig;
   outbox: OutboxConfig;
+  /**
+   * SHUTDOWN_DRAIN_MS (default 10000): on SIGTERM, how long running requests may finish. One
+   * still running then is cut off; what it committed reaches subscribers and push through the
+   * outbox relay of the other instances (or of this deployment's next start).
+   */
+  shutdownDrainMs: number;
+  /** SERVE_WEB_APP (default: on outside production) and WEB_APP_DIR: the reference web client at /app/. */
+  webApp: { enabled: boolean; dir: string };
+  /** Limits against abuse: per-user rates, proxies, slow clients (src/abuse-config.ts). */
+  abuse: AbuseConfig;
+  webhooks: WebhooksConfig;
+  email: EmailConfig;
   /** Test builds only (NODE_ENV=test): faults injected on purpose. */
-  testHooks: { crashAfterCommit: boolean };
+  testHooks: { crashAfterCommit: boolean; holdAfterCommitMs: number };
 }
 
-/** The hot-path pool (src/db/sql.ts); MikroORM keeps its own pool. */
+/** The hot-path pool (src/db/sql.ts); MikroORM keeps its own pool. Where connections go: src/db/database-targets.ts. */
 export interface DatabaseConfig {
+  /**
+   * DATABASE_DIRECT_URL (default: DATABASE_URL): a connection that may hold session state,
+   * for migrations and the job scheduler (its pool and its LISTEN), when DATABASE_URL is a
+   * transaction-mode pooler (PgBouncer).
+   */
+  directUrl?: string;
   /** DATABASE_POOL_MAX: connections of the hot-path pool. */
   poolMax: number;
   /**
@@ -53,6 +78,44 @@ export interface DatabaseConfig {
    * off when DATABASE_DIRECT_URL differs from DATABASE_URL (a transaction-mode pooler is in front).
    */
   preparedStatements: boolean;
+  /** DATABASE_PREPARED_STATEMENTS was set: kept even behind a detected pooler (PgBouncer 1.21+ with max_prepared_statements). */
+  preparedStatementsExplicit: boolean;
+  /**
+   * DATABASE_STATEMENT_TIMEOUT_MS (default 5000, 0: none): the hot paths' statements (send,
+   * replay, mark read, the outbox). PostgreSQL ends a longer one; the client gives up a second
+   * later (a frozen server answers nothing, not even the cancel).
+   */
+  statementTimeoutMs: number;
+  /** DATABASE_ORM_STATEMENT_TIMEOUT_MS (default 15000, 0: none): MikroORM's statements of an API process. */
+  ormStatementTimeoutMs: number;
+}
+
+/** Email digests (src/email/). */
+export interface EmailConfig {
+  /** SMTP_URL: unset, emails are written to the log (recipient hashed, no body). */
+  smtpUrl?: string;
+  /** EMAIL_FROM */
+  from: string;
+  /** EMAIL_DIGEST_DELAY_MINUTES in seconds: how long a message stays unread before it is due. */
+  delaySeconds: number;
+  /** EMAIL_DIGEST_INTERVAL_MINUTES in seconds: at most one digest per user per interval. */
+  intervalSeconds: number;
+  /** APP_URL: the web app linked from emails. */
+  appUrl?: string;
+  /** PUBLIC_URL (or http://localhost:PORT): the origin of the unsubscribe links. */
+  publicUrl: string;
+}
+
+/** Webhooks (src/webhooks/). */
+export interface WebhooksConfig {
+  /** WEBHOOK_ALLOW_PRIVATE_URLS: loopback and private hosts allowed; default only in development. */
+  allowPrivateUrls: boolean;
+  /** WEBHOOK_RETRY_BASE_SECONDS and the contract's fixed limits (1 h per wait, 24 h in all). */
+  retry: { baseSeconds: number; maxDelaySeconds: number; giveUpAfterSeconds: number };
+  /** WEBHOOK_TIMEOUT_MS: an answer must arrive within this (10 s by the contract). */
+  timeoutMs: number;
+  /** WEBHOOK_DISPATCH_MS: how often the dispatcher looks for due webhook events. */
+  dispatchMs: number;
 }
 
 /** The transactional outbox (src/services/outbox.ts). */
@@ -66,8 +129,12 @@ export interface OutboxConfig {
 function loadDatabaseConfig(env: Env): DatabaseConfig {
   const pooled = env.DATABASE_DIRECT_URL !== undefined && env.DATABASE_DIRECT_URL !== env.DATABASE_URL;
   return {
+    directUrl: env.DATABASE_DIRECT_URL ?? env.DATABASE_URL,
     poolMax: env.DATABASE_POOL_MAX,
     preparedStatements: env.DATABASE_PREPARED_STATEMENTS ?? !pooled,
+    preparedStatementsExplicit: env.DATABASE_PREPARED_STATEMENTS !== undefined,
+    statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+    ormStatementTimeoutMs: env.DATABASE_ORM_STATEMENT_TIMEOUT_MS,
   };
 }
 
@@ -92,6 +159,8 @@ export interface RealtimeConfig {
     maxSubscriptionsPerSocket: number;
     /** WS_MAX_SOCKETS_PER_USER: open sockets of one user on one instance. */
     maxSocketsPerUser: number;
+    /** WS_MAX_SUBSCRIPTIONS_PER_USER: subscriptions of one user on one instance, over all their sockets. */
+    maxSubscriptionsPerUser: number;
     /** WS_MAX_BUFFERED_BYTES: unsent bytes a socket may hold before it is closed as a slow consumer (4008). */
     maxBufferedBytes: number;
     /** WS_CONNECTION_INIT_TIMEOUT_MS: time allowed between the upgrade and `connection_init`. */
@@ -112,6 +181,11 @@ export const LIMITS = {
   maxAliases: 15,
   /** Directives per operation. */
   maxDirectives: 20,
+  /**
+   * Tokens per document, checked while parsing (graphql-js `maxTokens`): a document nested a
+   * few thousand levels deep overflowed the parser's stack before any limit looked at it.
+   */
+  maxTokens: 4000,
   /**
    * Cost units per operation (query-cost.ts): a field is 1, a connection multiplies its
    * selection by its page size. A full 100-conversation page is about 6,000; a page of 100
@@ -185,7 +259,8 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
     },
-    messages: { maxLength: env.MESSAGE_MAX_LENGTH, rateLimitPerHour: env.RATE_LIMIT_MESSAGES_PER_HOUR },
+    messages: { maxLength: env.MESSAGE_MAX_LENGTH, rateLimitPerHour: env.RATE_LIMIT_MESSAGES_PER_HOUR, contactInfoPolicy: env.CONTACT_INFO_POLICY, exportInlineMaxMessages: env.EXPORT_INLINE_MAX_MESSAGES,
+      editWindowMinutes: env.MESSAGE_EDIT_WINDOW_MINUTES },
     images: loadImagesConfig(env),
     storage: loadStorageConfig(env),
     limits: LIMITS,
@@ -194,7 +269,24 @@ export function loadConfig(raw: NodeJS.ProcessEnv = process.env): Config {
     jobs: loadJobsConfig(env),
     database: loadDatabaseConfig(env),
     outbox: loadOutboxConfig(env),
-    testHooks: { crashAfterCommit: nodeEnv === 'test' && env.TEST_CRASH_AFTER_COMMIT },
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
+    testHooks: { crashAfterCommit: nodeEnv === 'test' && env.TEST_CRASH_AFTER_COMMIT, holdAfterCommitMs: nodeEnv === 'test' ? env.TEST_HOLD_AFTER_COMMIT_MS : 0 },
+    webApp: { enabled: env.SERVE_WEB_APP ?? !isProduction, dir: path.resolve(env.WEB_APP_DIR) },
+    abuse: loadAbuseConfig(env),
+    webhooks: {
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? nodeEnv === 'development',
+      retry: { baseSeconds: env.WEBHOOK_RETRY_BASE_SECONDS, maxDelaySeconds: 3600, giveUpAfterSeconds: 24 * 3600 },
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      dispatchMs: env.WEBHOOK_DISPATCH_MS,
+    },
+    email: {
+      smtpUrl: env.SMTP_URL,
+      from: env.EMAIL_FROM ?? 'Marketplace <no-reply@localhost>',
+      delaySeconds: env.EMAIL_DIGEST_DELAY_MINUTES * 60,
+      intervalSeconds: env.EMAIL_DIGEST_INTERVAL_MINUTES * 60,
+      appUrl: env.APP_URL,
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    },
   };
 }
 
@@ -213,6 +305,7 @@ function loadRealtimeConfig(env: Env): RealtimeConfig {
       maxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
       maxSubscriptionsPerSocket: env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
       maxSocketsPerUser: env.WS_MAX_SOCKETS_PER_USER,
+      maxSubscriptionsPerUser: env.WS_MAX_SUBSCRIPTIONS_PER_USER,
       maxBufferedBytes: env.WS_MAX_BUFFERED_BYTES,
       connectionInitTimeoutMs: env.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: env.WS_KEEPALIVE_MS,
@@ -253,6 +346,8 @@ export interface JobsConfig {
   archiveBatchSize: number;
   /** IMAGE_EXPIRY_CRON: when delete-expired-images runs (default daily 03:00, in ARCHIVE_TIMEZONE). */
   imageExpiryCron: string;
+  /** EMAIL_DIGEST_CRON: when send-email-digests runs (every minute; tests that count statements move it away). */
+  emailDigestCron: string;
 }
 
 function loadPushConfig(env: Env): PushConfig {
@@ -276,5 +371,6 @@ function loadJobsConfig(env: Env): JobsConfig {
     archiveIdleDays: env.ARCHIVE_IDLE_DAYS,
     archiveBatchSize: env.ARCHIVE_BATCH_SIZE,
     imageExpiryCron: env.IMAGE_EXPIRY_CRON,
+    emailDigestCron: env.EMAIL_DIGEST_CRON,
   };
 }

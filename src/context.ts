@@ -22,14 +22,19 @@ export interface Context {
  */
 class LazyContext implements Context {
   private forked: EntityManager | null = null;
+  readonly viewer: Viewer | null;
+  readonly authError: DomainError | null;
+  readonly loaders: Loaders;
+  readonly services: Services;
+  readonly requestId: string;
 
-  constructor(
-    readonly viewer: Viewer | null,
-    readonly authError: DomainError | null,
-    readonly loaders: Loaders,
-    readonly services: Services,
-    readonly requestId: string,
-  ) {}
+  constructor(parts: Omit<Context, 'em'>) {
+    this.viewer = parts.viewer;
+    this.authError = parts.authError;
+    this.loaders = parts.loaders;
+    this.services = parts.services;
+    this.requestId = parts.requestId;
+  }
 
   get em(): EntityManager {
     this.forked ??= this.services.deps.orm.em.fork() as EntityManager;
@@ -41,14 +46,17 @@ class LazyContext implements Context {
  * Builds a context. On WebSocket the context lives as long as the socket, so loaders are
  * uncached there (`longLived`) and each subscription event sees fresh rows.
  */
-export function createContext(
-  services: Services,
-  viewer: Viewer | null,
-  authError: DomainError | null,
-  requestId: string,
-  longLived = false,
-): Context {
+export interface ContextOptions {
+  services: Services;
+  viewer: Viewer | null;
+  authError: DomainError | null;
+  requestId: string;
+  /** A WebSocket context: lives as long as the socket, so its loaders do not cache. */
+  longLived?: boolean;
+}
+
+export function createContext({ services, viewer, authError, requestId, longLived = false }: ContextOptions): Context {
   const viewerId = viewer?.kind === 'user' ? viewer.id : null;
   const loaders = createLoaders(services.deps.sql, viewerId, services.deps.presence, !longLived);
-  return new LazyContext(viewer, authError, loaders, services, requestId);
+  return new LazyContext({ viewer, authError, loaders, services, requestId });
 }

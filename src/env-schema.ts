@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { isValidIanaZone } from './push/quiet-hours';
+import { parseOperationLimits } from './services/operation-limits';
 
 /** The environment is wrong; `problems` names every variable at fault, not only the first. */
 export class ConfigError extends Error {
@@ -22,6 +23,17 @@ function int(fallback: number, min = 1) {
     const value = Number(raw);
     if (Number.isInteger(value) && value >= min) return value;
     ctx.addIssue({ code: 'custom', message: `must be an integer >= ${min}, got "${raw}"` });
+    return z.NEVER;
+  });
+}
+
+/** A number (decimals allowed) of at least `min`. */
+function decimal(fallback: number, min: number) {
+  return text.transform((raw, ctx) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value >= min) return value;
+    ctx.addIssue({ code: 'custom', message: `must be a number >= ${min}, got "${raw}"` });
     return z.NEVER;
   });
 }
@@ -69,6 +81,8 @@ export const envSchema = z.object({
   DATABASE_DIRECT_URL: text,
   DATABASE_POOL_MAX: int(10),
   DATABASE_PREPARED_STATEMENTS: optionalBool,
+  DATABASE_STATEMENT_TIMEOUT_MS: int(5000, 0),
+  DATABASE_ORM_STATEMENT_TIMEOUT_MS: int(15_000, 0),
   REDIS_URL: text,
   REDIS_PREFIX: z.string().default(''),
   MIGRATE_ON_START: optionalBool,
@@ -81,7 +95,12 @@ export const envSchema = z.object({
   JWT_ISSUER: text,
   JWT_AUDIENCE: text,
   MESSAGE_MAX_LENGTH: int(4000),
+  MESSAGE_EDIT_WINDOW_MINUTES: int(1440),
   RATE_LIMIT_MESSAGES_PER_HOUR: int(100),
+  CONTACT_INFO_POLICY: z
+    .preprocess((value) => (value === '' ? undefined : value), z.enum(['flag', 'mask', 'block'], { error: (issue) => `must be flag, mask or block, got "${String(issue.input)}"` }))
+    .default('flag'),
+  EXPORT_INLINE_MAX_MESSAGES: int(5000, 0),
   IMAGE_URL_TTL_SECONDS: int(900),
   IMAGE_RETENTION_DAYS: int(90),
   S3_BUCKET: text,
@@ -101,6 +120,7 @@ export const envSchema = z.object({
   WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 1024),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(100),
   WS_MAX_SOCKETS_PER_USER: int(20),
+  WS_MAX_SUBSCRIPTIONS_PER_USER: int(100),
   WS_MAX_BUFFERED_BYTES: int(1024 * 1024, 1024),
   WS_CONNECTION_INIT_TIMEOUT_MS: int(3000),
   WS_KEEPALIVE_MS: int(12_000),
@@ -120,9 +140,41 @@ export const envSchema = z.object({
   ARCHIVE_IDLE_DAYS: int(90),
   ARCHIVE_BATCH_SIZE: int(1000),
   IMAGE_EXPIRY_CRON: cron('0 3 * * *'),
+  EMAIL_DIGEST_CRON: cron('* * * * *'),
   OUTBOX_LEASE_MS: int(5000, 100),
   OUTBOX_SWEEP_MS: int(1000, 50),
   TEST_CRASH_AFTER_COMMIT: bool(false),
+  TEST_HOLD_AFTER_COMMIT_MS: int(0, 0),
+  SHUTDOWN_DRAIN_MS: int(10_000, 0),
+  SERVE_WEB_APP: optionalBool,
+  WEB_APP_DIR: z.string().default('./web/dist'),
+  // Abuse limits (docs/reliability.md, Attacks; src/abuse-config.ts).
+  TRUST_PROXY: text,
+  RATE_LIMITS: text.transform((raw, ctx) => {
+    try {
+      return parseOperationLimits(raw);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  }),
+  WS_MAX_MESSAGES_PER_SECOND: int(50),
+  HTTP_MAX_CONCURRENT_PER_USER: int(16),
+  PUSH_MAX_DEVICES_PER_USER: int(20),
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100),
+  HTTP_REQUEST_TIMEOUT_MS: int(60_000, 100),
+  HTTP_MAX_CONNECTIONS_PER_IP: int(256, 0), // 0: no cap (behind a load balancer)
+  METRICS_PORT: int(0, 0),
+  METRICS_TOKEN: text,
+  WEBHOOK_ALLOW_PRIVATE_URLS: optionalBool,
+  WEBHOOK_RETRY_BASE_SECONDS: decimal(5, 0.01),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100),
+  WEBHOOK_DISPATCH_MS: int(1000, 50),
+  SMTP_URL: text,
+  EMAIL_FROM: text,
+  EMAIL_DIGEST_DELAY_MINUTES: decimal(30, 0),
+  EMAIL_DIGEST_INTERVAL_MINUTES: decimal(360, 0),
+  APP_URL: text,
 });
 
 export type Env = z.output<typeof envSchema>;

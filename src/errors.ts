@@ -34,3 +34,5 @@ export const badInput = (message: string, field?: string) =>
   new DomainError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const rateLimited = (retryAfterSeconds: number) =>
   new DomainError(ErrorCode.RATE_LIMITED, 'Too many messages; try again later', { retryAfterSeconds });
+/** A send, typing or start between two users while either blocks the other. */
+export const blocked = () => new DomainError(ErrorCode.FORBIDDEN, 'One of you blocks the other', { reason: 'BLOCKED' });

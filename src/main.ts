@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { startService } from './bootstrap';
 import { loadConfig } from './config';
 import { createLogger } from './observability/logger';
+import { logUnhandledRejections } from './observability/unhandled-rejections';
 import { startBanner, startUrls } from './start-banner';
 import { stopOnSignals } from './stop-on-signals';
 
@@ -9,11 +10,13 @@ import { stopOnSignals } from './stop-on-signals';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { pretty: config.logFormat === 'pretty' });
+  logUnhandledRejections(logger);
   const service = await startService(config, { logger });
   const banner = {
     port: service.port,
     isProduction: config.isProduction,
     graphiqlPath: service.app.graphiqlPath,
+    webAppPath: service.app.webAppPath,
     embeddedClusterDir: service.embeddedClusterDir,
     redis: Boolean(config.redisUrl),
   };

@@ -4,6 +4,8 @@ export interface BannerInfo {
   port: number;
   isProduction: boolean;
   graphiqlPath?: string;
+  /** Path of the reference web client; undefined when it is not served or not built. */
+  webAppPath?: string;
   embeddedClusterDir?: string;
   redis: boolean;
 }
@@ -32,6 +34,7 @@ export function startBanner(info: BannerInfo): string {
     `  WebSocket  ${urls.websocket}  (graphql-transport-ws)`,
   ];
   if (urls.graphiql) lines.push(`  GraphiQL   ${urls.graphiql}?token=<token>  (works offline)`);
+  if (info.webAppPath) lines.push(`  Web app    ${origin}${info.webAppPath}#token=<token>  (the reference client)`);
   lines.push(`  Health     ${origin}/healthz  ${origin}/readyz  ${origin}/metrics`);
   lines.push(`  Database   ${info.embeddedClusterDir ? `embedded PostgreSQL in ${info.embeddedClusterDir}` : 'DATABASE_URL'}`);
   lines.push(`  Pub/sub    ${info.redis ? 'Redis (REDIS_URL)' : 'in-process (one instance only; set REDIS_URL to scale out)'}`);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from './config';
 import { openJobRuntime } from './jobs/job-runtime';
 import { createLogger } from './observability/logger';
+import { logUnhandledRejections } from './observability/unhandled-rejections';
 import { stopOnSignals } from './stop-on-signals';
 
 /**
@@ -13,6 +14,7 @@ import { stopOnSignals } from './stop-on-signals';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, { pretty: config.logFormat === 'pretty' });
+  logUnhandledRejections(logger);
   const runtime = await openJobRuntime(config, logger);
   await runtime.scheduler.start(runtime.deps);
   logger.info({ redis: Boolean(config.redisUrl), embeddedDatabase: !config.databaseUrl }, 'job worker running');

@@ -20,6 +20,11 @@ describe('loadConfig', () => {
     expect(config.database.preparedStatements).toBe(true);
   });
 
+  test('HTTP_MAX_CONNECTIONS_PER_IP=0 means no cap (documented; the benchmarks rely on it)', () => {
+    expect(loadConfig({ HTTP_MAX_CONNECTIONS_PER_IP: '0' }).abuse.maxConnectionsPerIp).toBe(0);
+    expect(problemsOf({ HTTP_MAX_CONNECTIONS_PER_IP: '-1' }).join('\n')).toMatch(/HTTP_MAX_CONNECTIONS_PER_IP must be an integer >= 0/);
+  });
+
   test('two wrong variables make one error naming both', () => {
     expect(() => loadConfig({ PORT: 'eighty', ARCHIVE_CRON: '0 25 * * *' })).toThrow(ConfigError);
     const problems = problemsOf({ PORT: 'eighty', ARCHIVE_CRON: '0 25 * * *' });
@@ -44,5 +49,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ S3_ENDPOINT: 'http://localhost:9000' })).toEqual(['S3_ENDPOINT is set but S3_BUCKET is not']);
     expect(problemsOf({ PRESENCE_HEARTBEAT_MS: '5000', PRESENCE_INSTANCE_TTL_MS: '5000' })[0]).toMatch(/PRESENCE_INSTANCE_TTL_MS/);
     expect(loadConfig({ DATABASE_URL: 'postgresql://a/b', DATABASE_DIRECT_URL: 'postgresql://c/b' }).database.preparedStatements).toBe(false);
+  });
+
+  test('database connections: the direct URL defaults to DATABASE_URL', () => {
+    const plain = loadConfig({ DATABASE_URL: 'postgresql://a/b' }).database;
+    expect(plain).toMatchObject({ directUrl: 'postgresql://a/b' });
+    const split = loadConfig({ DATABASE_URL: 'postgresql://bouncer/b', DATABASE_DIRECT_URL: 'postgresql://primary/b' }).database;
+    expect(split).toMatchObject({ directUrl: 'postgresql://primary/b', preparedStatements: false });
   });
 });

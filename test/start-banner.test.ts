@@ -12,6 +12,11 @@ describe('startBanner', () => {
     expect(text).toMatch(/npm run -s token -- --sub [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12} --name Ana/);
   });
 
+  test('the web client line appears only when it is served', () => {
+    expect(startBanner({ port: 4000, isProduction: false, webAppPath: '/app/', redis: false })).toContain('http://localhost:4000/app/#token=<token>');
+    expect(startBanner({ port: 4000, isProduction: false, redis: false })).not.toContain('/app/');
+  });
+
   test('production: no GraphiQL, no token command', () => {
     const text = startBanner({ port: 8080, isProduction: true, redis: true });
 

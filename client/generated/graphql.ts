@@ -63,6 +63,8 @@ export type SendImageMessageInput = {
   conversationId: string | number;
   /** JPEG, PNG or WebP, up to 5 MB and 40 megapixels; judged by its bytes. */
   image: File | Blob;
+  /** A message of the same conversation that this one answers. */
+  replyToId?: string | number | null | undefined;
 };
 
 export type SendMessageInput = {
@@ -71,6 +73,8 @@ export type SendMessageInput = {
   content: string;
   conversationId: string | number;
   metadata?: Record<string, unknown> | null | undefined;
+  /** A message of the same conversation that this one answers. */
+  replyToId?: string | number | null | undefined;
 };
 
 export type StartConversationInput = {

@@ -5,6 +5,7 @@ export interface TokenClaims {
   sub: string;
   name?: string;
   picture?: string;
+  email?: string;
   role?: 'service';
   /** Lifetime like "1h", "15m", "7d". */
   ttl?: string;
@@ -17,6 +18,7 @@ export async function signDevToken(secret: string, claims: TokenClaims): Promise
   const payload: Record<string, unknown> = {};
   if (claims.name) payload.name = claims.name;
   if (claims.picture) payload.picture = claims.picture;
+  if (claims.email) payload.email = claims.email;
   if (claims.role) payload.role = claims.role;
   let jwt = new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

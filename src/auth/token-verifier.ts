@@ -81,6 +81,7 @@ export class TokenVerifier {
       id: sub.toLowerCase(),
       name: typeof payload.name === 'string' ? claimText(payload.name, 200) : undefined,
       picture: typeof payload.picture === 'string' ? claimText(payload.picture, 2000) : undefined,
+      email: typeof payload.email === 'string' ? payload.email.trim() : undefined,
       expiresAt,
     };
   }

@@ -1,6 +1,6 @@
 /** Who is calling: a marketplace user, or a trusted backend with the service role. */
 export type Viewer =
-  | { kind: 'user'; id: string; name?: string; picture?: string; expiresAt: number }
+  | { kind: 'user'; id: string; name?: string; picture?: string; email?: string; expiresAt: number }
   | { kind: 'service'; id: string; expiresAt: number };
 
 export type UserViewer = Extract<Viewer, { kind: 'user' }>;

@@ -3,6 +3,7 @@ import { DefaultLogger, type LogContext, type LoggerNamespace, type LoggerOption
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type Options, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { entities } from '../schema/entities';
+import { clientTimeouts } from './timeouts';
 
 /** Called for every SQL statement MikroORM runs: feeds the metrics and the N+1 tests. */
 export type QueryListener = (query: string, tookMs: number | undefined) => void;
@@ -60,11 +61,39 @@ export function ormOptions(clientUrl: string, overrides: Partial<Options> = {}):
   };
 }
 
-/** Connects MikroORM; `migrate` applies pending migrations first. */
-export async function initORM(clientUrl: string, opts: { migrate?: boolean } & Partial<Options> = {}) {
-  const { migrate, ...overrides } = opts;
-  const orm = await MikroORM.init(ormOptions(clientUrl, overrides));
-  if (migrate) await orm.getMigrator().up();
+/** Options of {@link initORM} besides MikroORM's own. */
+export interface InitOrmOptions {
+  /** Apply pending migrations first. */
+  migrate?: boolean;
+  /** Where migrations run (DATABASE_DIRECT_URL): never through a transaction-mode pooler. Default `clientUrl`. */
+  migrateUrl?: string;
+  /** Bounds every statement of this ORM (see clientTimeouts in db/timeouts.ts). */
+  statementTimeoutMs?: number;
+  /** Send `statement_timeout` as a startup parameter (false behind PgBouncer, which refuses it). Default true. */
+  serverTimeouts?: boolean;
+}
+
+/**
+ * Connects MikroORM; `migrate` applies pending migrations first. Migrations run unbounded on a
+ * connection of their own (a long one must not fail half-way at a request's timeout), to
+ * `migrateUrl` when that is not `clientUrl`.
+ */
+export async function initORM(clientUrl: string, opts: InitOrmOptions & Partial<Options> = {}) {
+  const { migrate, migrateUrl = clientUrl, statementTimeoutMs, serverTimeouts = true, ...overrides } = opts;
+  const separateMigrator = Boolean(statementTimeoutMs) || migrateUrl !== clientUrl;
+  if (migrate && separateMigrator) {
+    const migrator = await MikroORM.init(ormOptions(migrateUrl, overrides));
+    try {
+      await migrator.getMigrator().up();
+    } finally {
+      await migrator.close();
+    }
+  }
+  const timeouts = statementTimeoutMs
+    ? { driverOptions: { connection: clientTimeouts(statementTimeoutMs, serverTimeouts) }, pool: { min: 1, max: 10, acquireTimeoutMillis: statementTimeoutMs + 1000 } }
+    : {};
+  const orm = await MikroORM.init(ormOptions(clientUrl, { ...timeouts, ...overrides }));
+  if (migrate && !separateMigrator) await orm.getMigrator().up();
   return orm;
 }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Pool, type PoolConfig, type QueryResultRow } from 'pg';
 import { notifyQueryListeners } from './orm';
+import { clientTimeouts } from './timeouts';
 
 /**
  * A hot-path SQL statement: `$1, $2, ...` placeholders, each used once and in order, so that
@@ -28,6 +29,8 @@ export interface PgSqlOptions {
   preparedStatements: boolean;
   /** statement_timeout of the pool's connections, in ms (0: none). */
   statementTimeoutMs?: number;
+  /** Send it as a startup parameter too (false behind PgBouncer, which refuses it); default true. */
+  serverTimeouts?: boolean;
 }
 
 /**
@@ -41,7 +44,7 @@ export class PgSql implements Sql {
 
   constructor(options: PgSqlOptions) {
     const config: PoolConfig = { connectionString: options.connectionString, max: options.max };
-    if (options.statementTimeoutMs) config.statement_timeout = options.statementTimeoutMs;
+    if (options.statementTimeoutMs) Object.assign(config, clientTimeouts(options.statementTimeoutMs, options.serverTimeouts ?? true));
     this.pool = new Pool(config);
     // An idle client that loses its server emits 'error' on the pool; the next query reconnects.
     this.pool.on('error', () => {});
@@ -60,7 +63,12 @@ export class PgSql implements Sql {
   }
 }
 
-/** Runs hot-path statements inside a MikroORM fork or transaction (e.g. a conversation's creation). */
+/**
+ * Runs hot-path statements inside a MikroORM fork or transaction (e.g. a conversation's creation).
+ * MikroORM's `execute` inlines values and writes an array as a comma list: a statement run here
+ * or through `em.execute` takes an array parameter as `array[?]::uuid[]` (the library escapes
+ * each element), never as a `{...}` literal joined by hand.
+ */
 export class EmSql implements Sql {
   constructor(private readonly em: EntityManager) {}
 

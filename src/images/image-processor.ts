@@ -63,7 +63,10 @@ export async function processImage(input: Buffer, options: ProcessImageOptions =
   const format = sniffFormat(input);
   if (!format) throw unsupported();
 
-  const metadata = await sharp(input).metadata().catch(() => {
+  // The header only, without sharp's own pixel limit (~268 MP, which would make an image over
+  // it look corrupt): the contract's limit below answers PAYLOAD_TOO_LARGE.
+  const metadata = await sharp(input, { limitInputPixels: false }).metadata().catch((error: unknown) => {
+    if (error instanceof Error && /pixel limit/i.test(error.message)) throw tooManyPixels(maxPixels);
     throw corrupt();
   });
   if (metadata.format !== format) throw unsupported();

@@ -8,11 +8,16 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { JobQueue } from '../services/job-queue';
 import type { JobDeps } from './job';
+import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { DATA_JOBS, RECURRING_JOBS } from './registry';
 
 /** Options of {@link AgendaScheduler.create}. */
 export interface AgendaSchedulerOptions {
-  /** The service's database: Agenda keeps its jobs in `agenda_jobs` there (created by a migration). */
+  /**
+   * The service's database, directly (DATABASE_DIRECT_URL): Agenda keeps its jobs in
+   * `agenda_jobs` there (created by a migration), and its LISTEN connection must stay on one
+   * server session, which a transaction-mode pooler does not give.
+   */
   databaseUrl: string;
   config: JobsConfig;
   logger: Logger;
@@ -31,6 +36,8 @@ export class AgendaScheduler implements JobQueue {
   private processing = false;
   private publishing = false;
   private stopped: Promise<void> | undefined;
+  /** Queues webhook deliveries where jobs run (webhooks/webhook-dispatcher.ts). */
+  private webhookDispatcher: WebhookDispatcher | undefined;
   /** Job handlers running in this process. */
   private readonly running = new Set<Promise<void>>();
 
@@ -113,6 +120,8 @@ export class AgendaScheduler implements JobQueue {
       const { cron, timezone } = schedule(config);
       await this.agenda.every(cron, job.name, undefined, { timezone, skipImmediate: true });
     }
+    this.webhookDispatcher = new WebhookDispatcher(deps.services.deps.sql, this, this.options.logger, deps.config.webhooks.dispatchMs);
+    this.webhookDispatcher.start();
     this.options.logger.info({ jobs: Object.keys(this.agenda.definitions) }, 'job processing started');
   }
 
@@ -126,6 +135,7 @@ export class AgendaScheduler implements JobQueue {
   }
 
   private async stopOnce(): Promise<void> {
+    await this.webhookDispatcher?.close();
     if (this.processing) {
       // Agenda's drain() waits for a 'complete' event per running job, but a job that emitted it
       // and is still being removed (removeOnComplete) is counted as running and never completes

@@ -7,6 +7,8 @@ import client from 'prom-client';
 export interface MetricsSources {
   /** Counted when /metrics is scraped. */
   countActiveConversations?: () => Promise<number>;
+  /** Seconds since the oldest webhook event still pending (counted when scraped). */
+  oldestPendingWebhookAgeSeconds?: () => Promise<number>;
 }
 
 export function createMetrics(sources: MetricsSources = {}) {
@@ -62,6 +64,12 @@ export function createMetrics(sources: MetricsSources = {}) {
     imagesExpired: new client.Counter({
       name: 'images_expired_total',
       help: 'Images whose stored objects the expiry routine deleted',
+      registers: [registry],
+    }),
+    reports: new client.Counter({
+      name: 'reports_total',
+      help: 'Reports stored (reportMessage, reportUser), by reason',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
     readReceipts: new client.Counter({
@@ -145,6 +153,26 @@ export function createMetrics(sources: MetricsSources = {}) {
       registers: [registry],
       async collect() {
         if (sources.countActiveConversations) this.set(await sources.countActiveConversations());
+      },
+    }),
+    webhookAttempts: new client.Counter({
+      name: 'webhook_attempts_total',
+      help: 'Webhook POST attempts by outcome (success, http_error, timeout, network, refused)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    webhookDeliveries: new client.Counter({
+      name: 'webhook_deliveries_total',
+      help: 'Webhook events finished, by outcome (delivered, failed: given up after 24 hours)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    webhookOldestPendingAge: new client.Gauge({
+      name: 'webhook_oldest_pending_age_seconds',
+      help: 'Age of the oldest webhook event not yet delivered (refreshed when scraped)',
+      registers: [registry],
+      async collect() {
+        if (sources.oldestPendingWebhookAgeSeconds) this.set(await sources.oldestPendingWebhookAgeSeconds());
       },
     }),
   };

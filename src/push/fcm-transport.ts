@@ -51,26 +51,28 @@ const INVALID_TOKEN_CODES = new Set([
   'messaging/invalid-registration-token',
 ]);
 
-const TRANSIENT_CODES = new Set([
-  'messaging/internal-error',
-  'messaging/server-unavailable',
-  'messaging/unavailable',
-  'messaging/message-rate-exceeded',
-  'messaging/device-message-rate-exceeded',
-  'messaging/quota-exceeded',
-  'app/network-error',
-  'app/network-timeout',
-]);
+/** The provider refused the message: it certainly did not reach a device. */
+const REFUSED_CODES = new Set(['messaging/message-rate-exceeded', 'messaging/device-message-rate-exceeded', 'messaging/quota-exceeded']);
+
+/** A 5xx, or a network failure after the request may have been written: maybe delivered. */
+const AMBIGUOUS_CODES = new Set(['messaging/internal-error', 'messaging/server-unavailable', 'messaging/unavailable', 'app/network-error', 'app/network-timeout']);
+
+/** Network errors that happen before a byte of the request left: nothing was delivered. */
+const NEVER_CONNECTED = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/;
 
 /**
  * Maps a firebase-admin error code to an outcome. `messaging/invalid-argument` means an invalid
  * token only when FCM's message says so ("The registration token is not a valid FCM
  * registration token"): the same code covers payload mistakes, which must not cost a device.
+ * Only what certainly did not reach FCM is `transient_error` (retried up to the bound); a 5xx
+ * or a reset may follow an accepted message, so it is `ambiguous` (retried once, replacing).
  */
 export function classifyFcmError(code: string, message = ''): PushOutcome {
   if (INVALID_TOKEN_CODES.has(code)) return 'invalid_token';
   if (code === 'messaging/invalid-argument' && /registration token/i.test(message)) return 'invalid_token';
-  if (TRANSIENT_CODES.has(code)) return 'transient_error';
+  if (REFUSED_CODES.has(code)) return 'transient_error';
+  if (code === 'app/network-error' && NEVER_CONNECTED.test(message)) return 'transient_error';
+  if (AMBIGUOUS_CODES.has(code)) return 'ambiguous';
   return 'error';
 }
 
@@ -123,11 +125,19 @@ export function toFcmMessage(message: PushMessage, sound = 'default'): TokenMess
       return {
         ...base,
         webpush: {
-          headers: { Urgency: 'high' },
+          // Topic: a copy still queued at the push service replaces the earlier one (RFC 8030 5.4);
+          // the tag does the same on the device. Both come from the collapse key.
+          headers: { Urgency: 'high', Topic: webPushTopic(message.collapseKey) },
           notification: { tag: message.collapseKey, renotify: true },
         },
       };
   }
+}
+
+/** RFC 8030 topics are at most 32 characters of the URL-safe base64 alphabet. */
+function webPushTopic(collapseKey: string): string {
+  if (/^[A-Za-z0-9_-]{1,32}$/.test(collapseKey)) return collapseKey;
+  return createHash('sha256').update(collapseKey).digest('base64url').slice(0, 32);
 }
 
 function apnsCollapseId(collapseKey: string): string {

@@ -25,10 +25,13 @@ export interface PushMessage {
  * What the provider answered for one message.
  * - `sent`: accepted by the provider; must never be sent again for the same event.
  * - `invalid_token`: the token is unknown to the provider; the device should be removed.
- * - `transient_error`: the provider or network failed; sending again later may succeed.
+ * - `transient_error`: certainly not delivered (the provider refused it: rate or quota; or no
+ *   connection was ever opened); sending again later may succeed and cannot make a copy.
+ * - `ambiguous`: maybe delivered (a 5xx, a reset or a timeout after the request was written);
+ *   sent again at most once, with the same collapse identity, so that a copy replaces the first.
  * - `error`: anything else (bad payload, credentials); sending again will not help.
  */
-export type PushOutcome = 'sent' | 'invalid_token' | 'transient_error' | 'error';
+export type PushOutcome = 'sent' | 'invalid_token' | 'transient_error' | 'ambiguous' | 'error';
 
 /** Result for one message, in the order of the messages given to {@link PushTransport.send}. */
 export interface PushResult {

@@ -32,8 +32,9 @@ export function backoffDelayMs(attempt: number, baseDelayMs: number, maxDelayMs:
 }
 
 /**
- * Sends `messages` through `transport`, sending again only the ones that failed transiently,
- * with exponential backoff and jitter, at most `maxAttempts` times each. Resolves with the final
+ * Sends `messages` through `transport`, sending again the ones that certainly did not arrive
+ * (`transient_error`), with exponential backoff and jitter, at most `maxAttempts` times each,
+ * and the `ambiguous` ones (maybe delivered) once more at most. Resolves with the final
  * result of every message, in input order.
  *
  * Nothing is sent twice to one device for one event: a message answered `sent`,
@@ -60,11 +61,21 @@ export async function sendWithRetry(
   const unique = [...firstIndexOfToken.values()];
   const results = new Map<number, PushResult>();
 
+  // A message that may have been delivered is sent again once at most: it carries the same
+  // collapse identity, so the copy replaces the first on the device instead of adding one.
+  const ambiguousRetried = new Set<number>();
+  const sendAgain = (index: number) => {
+    const outcome = results.get(index)?.outcome;
+    if (outcome === 'transient_error') return true;
+    if (outcome !== 'ambiguous' || ambiguousRetried.has(index)) return false;
+    ambiguousRetried.add(index);
+    return true;
+  };
   let pending = unique;
   for (let attempt = 1; pending.length > 0; attempt += 1) {
     const answers = await sendOnce(transport, pending.map((index) => messages[index]));
     pending.forEach((index, position) => results.set(index, answers[position]));
-    pending = pending.filter((index) => results.get(index)?.outcome === 'transient_error');
+    pending = pending.filter(sendAgain);
     if (pending.length === 0 || attempt >= maxAttempts) break;
     await sleep(backoffDelayMs(attempt, baseDelayMs, maxDelayMs, random));
   }

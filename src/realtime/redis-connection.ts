@@ -22,7 +22,18 @@ export interface RedisConnectionOptions {
    * publishes of one event cost one round trip. Default false.
    */
   autoPipelining?: boolean;
+  /**
+   * How long one command may wait for its answer, queued while Redis is away included, before
+   * it fails. Default {@link DEFAULT_REDIS_COMMAND_TIMEOUT_MS}: no request waits longer than
+   * that on a dead Redis (a reconnect alone may take 5 s, and the retries count, several times).
+   */
+  commandTimeoutMs?: number;
+  /** Builds the connection (a subclass of Redis, e.g. the pub/sub subscriber's). Default `new Redis(url, options)`. */
+  create?: (url: string, options: RedisOptions) => Redis;
 }
+
+/** See {@link RedisConnectionOptions.commandTimeoutMs}. */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2000;
 
 /** Exponential backoff with jitter, capped; never gives up (ioredis stops on `null`). */
 export function reconnectDelay(attempt: number, baseMs: number, maxMs: number): number {
@@ -36,13 +47,15 @@ export function reconnectDelay(attempt: number, baseMs: number, maxMs: number): 
  */
 export function createRedisConnection(url: string, options: RedisConnectionOptions): Redis {
   const { name, logger, onReconnect, retryBaseMs = 100, retryMaxMs = 5000, maxRetriesPerRequest = 3, autoPipelining = false } = options;
+  const create = options.create ?? ((connectionUrl: string, connectionOptions: RedisOptions) => new Redis(connectionUrl, connectionOptions));
   const redisOptions: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
     enableAutoPipelining: autoPipelining,
     retryStrategy: (attempt) => reconnectDelay(attempt, retryBaseMs, retryMaxMs),
   };
-  const redis = new Redis(url, redisOptions);
+  const redis = create(url, redisOptions);
   let wasReady = false;
   redis.on('ready', () => {
     if (wasReady) {

@@ -88,11 +88,16 @@ export class RedisPresenceTracker implements ConnectionPresenceTracker {
   /** Registers the instance, ends what dead instances left behind, and starts the timers. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('presence tracker already started');
-    const known = await heartbeatScript.run(this.redis, [this.key(`instance:${this.instanceId}`), this.key('instances')], [
-      this.instanceId,
-      this.timings.instanceTtlMs,
-    ]);
-    if (known === 1) this.options.logger.warn({ instanceId: this.instanceId }, 'presence instance id was in use already');
+    // An instance starts while Redis is down: the heartbeat timer registers it once Redis is back.
+    try {
+      const known = await heartbeatScript.run(this.redis, [this.key(`instance:${this.instanceId}`), this.key('instances')], [
+        this.instanceId,
+        this.timings.instanceTtlMs,
+      ]);
+      if (known === 1) this.options.logger.warn({ instanceId: this.instanceId }, 'presence instance id was in use already');
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'presence unavailable at start (Redis unreachable); registering on the next heartbeat');
+    }
     this.state = 'started';
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.timings.heartbeatMs).unref();
     this.sweepTimer = setInterval(() => void this.sweep(), this.timings.sweepMs).unref();
@@ -122,7 +127,15 @@ export class RedisPresenceTracker implements ConnectionPresenceTracker {
   /** ONLINE while a connection is open on a live instance or the grace period runs. */
   async statusOf(userIds: readonly string[]): Promise<PresenceStatus[]> {
     if (userIds.length === 0) return [];
-    const since = await this.redis.mget(userIds.map((id) => this.key(`online:${id}`)));
+    let since: (string | null)[];
+    try {
+      since = await this.redis.mget(userIds.map((id) => this.key(`online:${id}`)));
+    } catch (error) {
+      // `Presence!` is non-null: a failed lookup would null the whole conversation list. While
+      // Redis is unreachable everyone reads OFFLINE (a push may go to someone online: harmless).
+      this.options.logger.warn({ err: error, users: userIds.length }, 'presence degraded: Redis unreachable, answering OFFLINE');
+      return userIds.map(() => PresenceStatus.OFFLINE);
+    }
     return since.map((value) => (value === null ? PresenceStatus.OFFLINE : PresenceStatus.ONLINE));
   }
 

@@ -1,5 +1,5 @@
 import { RedisPubSub as RedisEngine } from 'graphql-redis-subscriptions';
-import type { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import type { PubSub, Subscription } from './pubsub';
 import { closeRedisConnection, createRedisConnection, pingRedis } from './redis-connection';
@@ -60,10 +60,10 @@ export class RedisPubSub implements PubSub {
         retryMaxMs: options.retryMaxMs,
         maxRetriesPerRequest: options.maxRetriesPerRequest,
         onReconnect: () => this.reconnected(role),
+        create: role === 'subscriber' ? (connectionUrl, redisOptions) => new SubscriberConnection(connectionUrl, redisOptions, logger) : undefined,
       });
     this.publisher = connect('publisher');
     this.subscriber = connect('subscriber');
-    catchFireAndForget(this.subscriber, logger);
     this.engine = new RedisEngine({
       publisher: this.publisher,
       subscriber: this.subscriber,
@@ -103,11 +103,13 @@ export class RedisPubSub implements PubSub {
       if (subscriptionId !== null) this.engine.unsubscribe(subscriptionId);
       subscriptionId = null;
     };
-    const ready = this.engine
-      .subscribe<string>(this.channel(topic), (json) => {
-        const value = this.parse(json, topic);
-        if (value !== undefined) queue?.push(value as T);
-      })
+    const channel = this.channel(topic);
+    const subscribed = this.engine.subscribe<string>(channel, (json) => {
+      const value = this.parse(json, topic);
+      if (value !== undefined) queue?.push(value as T);
+    });
+    this.handlePendingSubscribe(channel);
+    const ready = subscribed
       .then((id) => {
         if (queue?.isClosed) this.engine.unsubscribe(id);
         else subscriptionId = id;
@@ -130,6 +132,19 @@ export class RedisPubSub implements PubSub {
     this.closed = true;
     for (const queue of [...this.live]) queue.end();
     await Promise.all([closeRedisConnection(this.publisher), closeRedisConnection(this.subscriber)]);
+  }
+
+  /**
+   * graphql-redis-subscriptions 2.7 keeps a second promise (a "Deferred") per channel while its
+   * SUBSCRIBE is under way, for later subscribers of the same channel, and rejects it when the
+   * SUBSCRIBE fails. With no later subscriber nothing listens to it: while Redis was down, the
+   * first subscription to a new channel ended the process with an unhandled
+   * MaxRetriesPerRequestError. The failure itself reaches this subscription through the promise
+   * `subscribe` returned; here the Deferred only gets a handler.
+   */
+  private handlePendingSubscribe(channel: string): void {
+    const engine = this.engine as unknown as { subsPendingRefsMap?: Map<string, { pending?: { catch?: (onRejected: () => void) => unknown } }> };
+    engine.subsPendingRefsMap?.get(channel)?.pending?.catch?.(() => {});
   }
 
   private channel(topic: string): string {
@@ -158,19 +173,31 @@ export class RedisPubSub implements PubSub {
 }
 
 /**
- * graphql-redis-subscriptions calls UNSUBSCRIBE / PUNSUBSCRIBE without handling the returned
- * promise. While Redis is away those reject, and an unhandled rejection ends a Node process.
- * At worst ioredis resubscribes the channel on reconnect and its messages find no listener,
- * so logging the failure is enough.
+ * The subscriber connection. graphql-redis-subscriptions calls UNSUBSCRIBE / PUNSUBSCRIBE without
+ * handling the returned promise. While Redis is away those reject, and an unhandled rejection ends
+ * a Node process. At worst ioredis resubscribes the channel on reconnect and its messages find no
+ * listener, so logging the failure is enough. A subclass, not a patched instance: the library
+ * offers no hook for it.
  */
-function catchFireAndForget(subscriber: Redis, logger: Logger): void {
-  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
-    const original = subscriber[command].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
-    const guarded = (...args: unknown[]) => {
-      const result = original(...args);
-      result.catch((error: unknown) => logger.warn({ err: error, command }, 'redis unsubscribe failed'));
-      return result;
-    };
-    Object.assign(subscriber, { [command]: guarded });
+class SubscriberConnection extends Redis {
+  constructor(
+    url: string,
+    options: RedisOptions,
+    private readonly logger: Logger,
+  ) {
+    super(url, options);
+  }
+
+  override unsubscribe(...args: unknown[]): Promise<unknown> {
+    return this.logFailure('unsubscribe', (super.unsubscribe as (...a: unknown[]) => Promise<unknown>).apply(this, args));
+  }
+
+  override punsubscribe(...args: unknown[]): Promise<unknown> {
+    return this.logFailure('punsubscribe', (super.punsubscribe as (...a: unknown[]) => Promise<unknown>).apply(this, args));
+  }
+
+  private logFailure(command: string, result: Promise<unknown>): Promise<unknown> {
+    result.catch((error: unknown) => this.logger.warn({ err: error, command }, 'redis unsubscribe failed'));
+    return result;
   }
 }

@@ -1,16 +1,25 @@
 import { withRelease } from './iterators';
 import type { Subscription } from './pubsub';
 
-/** Something with a position in its conversation: 1, 2, 3, ... without gaps. */
-export interface Sequenced {
-  sequence: number;
-}
+/**
+ * Where an item stands in its conversation's stream: a message's `sequence` (messageReceived) or
+ * a change's `revision` (messageUpdated). Both are handed out under the conversation's row lock,
+ * so they commit in order: once n is committed, everything below n is committed too.
+ */
+export type Position<T> = (item: T) => number;
 
 /**
- * Stored items with `after < sequence < before` (`before` null: no upper bound), oldest first,
- * at most `limit`.
+ * Stored items with `after < position < before` (`before` null: no upper bound), in position
+ * order, at most `limit`.
  */
-export type HistoryLoader<T extends Sequenced> = (after: number, before: number | null, limit: number) => Promise<T[]>;
+export type HistoryLoader<T> = (after: number, before: number | null, limit: number) => Promise<T[]>;
+
+export interface ReplayOptions<T> {
+  /** Items per database round trip. */
+  pageSize?: number;
+  /** The key (`(m) => m.sequence`, `(m) => m.revision`). */
+  position: Position<T>;
+}
 
 /** One delivered item and where it came from (replayed items carry no commit time worth measuring). */
 export interface Delivery<T> {
@@ -19,7 +28,10 @@ export interface Delivery<T> {
 }
 
 /**
- * History after `afterSequence`, then live events, with no gap and no duplicate.
+ * History after `afterPosition`, then live events, with no gap and no duplicate. One
+ * implementation for both keys: for revisions a stored message shows only its latest change,
+ * so a position that was superseded is simply absent from storage, and the replay (which reads
+ * current states in position order) delivers the message at its newer position instead.
  *
  * 1. Waits until `live` is ready, so nothing published from now on can be missed.
  * 2. Replays stored items in pages of `pageSize`.
@@ -30,20 +42,22 @@ export interface Delivery<T> {
  *
  * `return()` releases `live` at once, even while the replay is waiting for the database.
  */
-export function replayThenLive<T extends Sequenced>(
+export function replayThenLive<T>(
   live: Subscription<T>,
-  afterSequence: number,
+  afterPosition: number,
   load: HistoryLoader<T>,
-  pageSize = 200,
+  options: ReplayOptions<T>,
 ): AsyncIterableIterator<Delivery<T>> {
-  let last = afterSequence;
+  const pageSize = options.pageSize ?? 200;
+  const { position } = options;
+  let last = afterPosition;
 
   async function* replay(before: number | null): AsyncGenerator<Delivery<T>> {
     for (;;) {
       const page = await load(last, before, pageSize);
       for (const item of page) {
-        if (item.sequence <= last) continue;
-        last = item.sequence;
+        if (position(item) <= last) continue;
+        last = position(item);
         yield { item, replayed: true };
       }
       if (page.length < pageSize) return;
@@ -57,9 +71,10 @@ export function replayThenLive<T extends Sequenced>(
       const result = await live.next();
       if (result.done) return;
       const item = result.value;
-      if (item.sequence <= last) continue;
-      if (item.sequence > last + 1) yield* replay(item.sequence);
-      last = item.sequence;
+      const at = position(item);
+      if (at <= last) continue;
+      if (at > last + 1) yield* replay(at);
+      last = at;
       yield { item, replayed: false };
     }
   }

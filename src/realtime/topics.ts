@@ -17,10 +17,20 @@ export interface MessagePayload {
   createdAt: string;
   deliveredAt: string | null;
   readAt: string | null;
+  /** Message.flags; absent in payloads of instances that predate detection. */
+  flags?: string[];
   /** What `sender { ... }` selects, so that a delivery resolves it without a query. */
   sender: SenderPayload | null;
   /** The image row of an IMAGE message (URLs are signed per delivery from its keys). */
   image: ImagePayload | null;
+  /** The message this one answers: a delivery carries the id, so `replyTo { id }` needs no lookup of the reply. */
+  replyToId?: string | null;
+  editedAt?: string | null;
+  deletedAt?: string | null;
+  /** The conversation's change counter at this message's last change (0: never changed). */
+  revision?: number;
+  /** Grouped reactions with who reacted; absent in payloads of older versions (then loaded). */
+  reactions?: { emoji: string; userIds: string[] }[];
   /** Both participants, so that fan-out to the per-user topics needs no lookup. */
   participantIds: [string, string];
   /** Epoch ms of the commit, for the delivery-latency histogram. */
@@ -74,6 +84,9 @@ export interface ConversationEventPayload {
 export interface TopicPayloads {
   conversationMessages: MessagePayload;
   userMessages: MessagePayload;
+  /** A message's new state after an edit, a deletion or a reaction change (messageUpdated). */
+  conversationMessageUpdates: MessagePayload;
+  userMessageUpdates: MessagePayload;
   conversationReads: ReadReceiptPayload;
   userReads: ReadReceiptPayload;
   conversationTyping: TypingPayload;
@@ -99,6 +112,8 @@ const topic = <K extends TopicKind>(name: string) => name as Topic<K>;
 export const topics = {
   conversationMessages: (conversationId: string) => topic<'conversationMessages'>(`conversation:${conversationId}:message`),
   userMessages: (userId: string) => topic<'userMessages'>(`user:${userId}:message`),
+  conversationMessageUpdates: (conversationId: string) => topic<'conversationMessageUpdates'>(`conversation:${conversationId}:message-updated`),
+  userMessageUpdates: (userId: string) => topic<'userMessageUpdates'>(`user:${userId}:message-updated`),
   conversationReads: (conversationId: string) => topic<'conversationReads'>(`conversation:${conversationId}:read`),
   userReads: (userId: string) => topic<'userReads'>(`user:${userId}:read`),
   conversationTyping: (conversationId: string) => topic<'conversationTyping'>(`conversation:${conversationId}:typing`),

@@ -14,6 +14,7 @@ import { User } from '../schema/user/user.entity';
 import { isUuid } from '../auth/viewer';
 import { otherParticipantId } from '../services/rows';
 import { Role, viewerUser } from './auth-checker';
+import type { ConversationView } from '../schema/conversation/conversation.view';
 
 @ArgsType()
 class MessagesArgs {
@@ -46,7 +47,7 @@ class ConversationsArgs {
 export class ConversationResolver {
   @Authorized(Role.USER)
   @Query(() => Conversation, { description: 'NOT_FOUND when it does not exist or the viewer is not a participant.' })
-  conversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Conversation> {
+  conversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<ConversationView> {
     return ctx.services.conversations.getForViewer(ctx.em, viewerUser(ctx).id, id);
   }
 
@@ -65,20 +66,20 @@ export class ConversationResolver {
 
   @Authorized(Role.USER)
   @Mutation(() => Conversation, { description: 'Returns the existing conversation when one already exists for the pair and job application.' })
-  async startConversation(@Arg('input', () => StartConversationInput) input: StartConversationInput, @Ctx() ctx: Context): Promise<Conversation> {
+  async startConversation(@Arg('input', () => StartConversationInput) input: StartConversationInput, @Ctx() ctx: Context): Promise<ConversationView> {
     const result = await ctx.services.conversations.start(ctx.em, viewerUser(ctx).id, input.participantId, input.jobApplicationId);
     return result.conversation;
   }
 
   @Authorized(Role.USER)
   @Mutation(() => Conversation)
-  archiveConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Conversation> {
+  archiveConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<ConversationView> {
     return ctx.services.conversations.archive(ctx.em, viewerUser(ctx).id, id);
   }
 
   @Authorized(Role.USER)
   @Mutation(() => Conversation)
-  unarchiveConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Conversation> {
+  unarchiveConversation(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<ConversationView> {
     return ctx.services.conversations.unarchive(ctx.em, viewerUser(ctx).id, id);
   }
 
@@ -87,7 +88,7 @@ export class ConversationResolver {
   async serviceStartConversation(
     @Arg('input', () => ServiceStartConversationInput) input: ServiceStartConversationInput,
     @Ctx() ctx: Context,
-  ): Promise<Conversation> {
+  ): Promise<ConversationView> {
     const ids = [...new Set(input.participantIds.map((id) => id.toLowerCase()))];
     if (input.participantIds.length !== 2 || ids.length !== 2) {
       throw badInput('participantIds must be exactly two distinct user ids', 'participantIds');
@@ -97,29 +98,39 @@ export class ConversationResolver {
   }
 
   @FieldResolver(() => [User])
-  async participants(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<User[]> {
+  async participants(@Root() conversation: ConversationView, @Ctx() ctx: Context): Promise<User[]> {
     const users = await ctx.loaders.user.loadMany([conversation.participantA.id, conversation.participantB.id]);
     return users as User[];
   }
 
   @FieldResolver(() => User, { description: 'The participant who is not the viewer.' })
-  async otherParticipant(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<User> {
+  async otherParticipant(@Root() conversation: ConversationView, @Ctx() ctx: Context): Promise<User> {
     return (await ctx.loaders.user.load(otherParticipantId(conversation, ctx.viewer?.id ?? '')))!;
   }
 
   @FieldResolver(() => Message, { nullable: true })
-  lastMessage(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<Message | null> | null {
+  lastMessage(@Root() conversation: ConversationView, @Ctx() ctx: Context): Promise<Message | null> | null {
     if (conversation.lastSequence === 0) return null;
     return ctx.loaders.lastMessage.load(`${conversation.id}:${conversation.lastSequence}`);
   }
 
   @FieldResolver(() => Int, { description: 'Messages from the other participant that the viewer has not read.' })
-  unreadCount(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<number> {
+  unreadCount(@Root() conversation: ConversationView, @Ctx() ctx: Context): Promise<number> {
     return ctx.loaders.unreadCount.load(conversation.id);
   }
 
+  @FieldResolver(() => Boolean, { description: 'True while either participant blocks the other: nobody can send, type or see presence in it.' })
+  async isBlocked(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<boolean> {
+    return (await ctx.loaders.blockRelation.load(otherParticipantId(conversation, ctx.viewer?.id ?? ''))).isBlocked;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'True when the viewer blocks the other participant.' })
+  async blockedByViewer(@Root() conversation: Conversation, @Ctx() ctx: Context): Promise<boolean> {
+    return (await ctx.loaders.blockRelation.load(otherParticipantId(conversation, ctx.viewer?.id ?? ''))).blockedByViewer;
+  }
+
   @FieldResolver(() => MessageConnection, { description: 'Oldest first. With no arguments: the latest 50. first/last at most 100.' })
-  messages(@Root() conversation: Conversation, @Args(() => MessagesArgs) args: MessagesArgs, @Ctx() ctx: Context): Promise<MessageConnection> {
+  messages(@Root() conversation: ConversationView, @Args(() => MessagesArgs) args: MessagesArgs, @Ctx() ctx: Context): Promise<MessageConnection> {
     return ctx.services.messages.page(ctx.em, conversation, args);
   }
 }

@@ -1,11 +1,15 @@
 import DataLoader from 'dataloader';
+import type { QueryResultRow } from 'pg';
 import type { Sql, Statement } from '../db/sql';
 import type { PresenceTracker } from '../realtime/presence';
 import type { PresenceStatus } from '../schema/common/enums';
-import type { Conversation } from '../schema/conversation/conversation.entity';
-import type { Message, MessageImageView } from '../schema/message/message.entity';
+import type { ConversationView } from '../schema/conversation/conversation.view';
+import type { Message, MessageImageView, ReactionRow } from '../schema/message/message.entity';
 import type { User } from '../schema/user/user.entity';
-import { CONVERSATION_COLUMNS, IMAGE_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS, toConversation, toImage, toMessage, toUser, type Row } from '../services/rows';
+import { blockStore, type BlockRelation } from '../services/blocks/block-store';
+import type { EvidenceMessage } from '../schema/report/report.types';
+import { EVIDENCE_COLUMNS, toEvidence } from '../services/reports/report-rows';
+import { CONVERSATION_COLUMNS, IMAGE_COLUMNS, MESSAGE_COLUMNS, USER_COLUMNS, toConversation, toImage, toMessage, toUser, groupReactions, REACTION_GROUPS_OF_MANY, type ReactionGroupRow, type ConversationRow, type ImageRow, type MessageRow, type Row, type UserRow } from '../services/rows';
 
 // Through the hot-path pool (bind values, prepared where allowed): every request resolves its
 // viewer or a sender, and MikroORM's find costs more CPU than the query itself.
@@ -18,13 +22,19 @@ const LAST_MESSAGES: Statement = {
 const UNREAD_COUNTS: Statement = {
   name: 'loader_unread_counts',
   text: `select conversation_id, count(*) as unread from messages
-         where conversation_id = any($1::uuid[]) and sender_id <> $2 and read_at is null group by conversation_id`,
+         where conversation_id = any($1::uuid[]) and sender_id <> $2 and read_at is null and deleted_at is null group by conversation_id`,
 };
+const EVIDENCE: Statement = {
+  name: 'loader_report_evidence',
+  text: `select ${EVIDENCE_COLUMNS} from report_evidence where report_id = any($1::uuid[]) order by report_id, sequence`,
+};
+const MESSAGES: Statement = { name: 'loader_messages', text: `select ${MESSAGE_COLUMNS} from messages where id = any($1::uuid[])` };
+const REACTIONS: Statement = { name: 'loader_reactions', text: REACTION_GROUPS_OF_MANY };
 const IMAGES: Statement = { name: 'loader_images', text: `select ${IMAGE_COLUMNS} from message_images where message_id = any($1::uuid[])` };
 
 /** Loads rows by a key column; answers them in the order of `keys`, null where none. */
-async function byKey<T>(sql: Sql, statement: Statement, keys: readonly string[], keyOf: (row: Row) => string, map: (row: Row) => T): Promise<(T | null)[]> {
-  const rows = await sql.query<Row>(statement, [[...keys]]);
+async function byKey<R extends QueryResultRow, T>(sql: Sql, statement: Statement, keys: readonly string[], keyOf: (row: R) => string, map: (row: R) => T): Promise<(T | null)[]> {
+  const rows = await sql.query<R>(statement, [[...keys]]);
   const found = new Map(rows.map((row) => [keyOf(row), map(row)]));
   return keys.map((key) => found.get(key) ?? null);
 }
@@ -36,9 +46,9 @@ async function byKey<T>(sql: Sql, statement: Statement, keys: readonly string[],
  */
 export function createLoaders(sql: Sql, viewerId: string | null, presence: PresenceTracker, cache = true) {
   return {
-    user: new DataLoader<string, User | null>((ids) => byKey(sql, USERS, ids, (row) => String(row.id), toUser), { cache }),
+    user: new DataLoader<string, User | null>((ids) => byKey(sql, USERS, ids, (row: UserRow) => row.id, toUser), { cache }),
 
-    conversation: new DataLoader<string, Conversation | null>((ids) => byKey(sql, CONVERSATIONS, ids, (row) => String(row.id), toConversation), {
+    conversation: new DataLoader<string, ConversationView | null>((ids) => byKey(sql, CONVERSATIONS, ids, (row: ConversationRow) => row.id, toConversation), {
       cache,
     }),
 
@@ -46,7 +56,7 @@ export function createLoaders(sql: Sql, viewerId: string | null, presence: Prese
     lastMessage: new DataLoader<string, Message | null>(
       async (keys) => {
         const pairs = keys.map((key) => key.split(':'));
-        const rows = await sql.query<Row>(LAST_MESSAGES, [pairs.map((p) => p[0]), pairs.map((p) => Number(p[1]))]);
+        const rows = await sql.query<MessageRow>(LAST_MESSAGES, [pairs.map((p) => p[0]), pairs.map((p) => Number(p[1]))]);
         const byKey = new Map(rows.map((row) => [`${row.conversation_id}:${row.sequence}`, toMessage(row)]));
         return keys.map((key) => byKey.get(key) ?? null);
       },
@@ -64,9 +74,38 @@ export function createLoaders(sql: Sql, viewerId: string | null, presence: Prese
       { cache },
     ),
 
-    image: new DataLoader<string, MessageImageView | null>((messageIds) => byKey(sql, IMAGES, messageIds, (row) => String(row.message_id), toImage), {
+    image: new DataLoader<string, MessageImageView | null>((messageIds) => byKey(sql, IMAGES, messageIds, (row: ImageRow & { message_id: string }) => row.message_id, toImage), {
       cache,
     }),
+
+    /** A report's evidence, oldest first (the moderation queue shows a page of reports at once). */
+    reportEvidence: new DataLoader<string, EvidenceMessage[]>(
+      async (reportIds) => {
+        const rows = await sql.query<Row>(EVIDENCE, [[...reportIds]]);
+        const byReport = new Map<string, EvidenceMessage[]>(reportIds.map((id) => [id, []]));
+        for (const row of rows) byReport.get(String(row.report_id))?.push(toEvidence(row));
+        return reportIds.map((id) => byReport.get(id) ?? []);
+      },
+      { cache },
+    ),
+
+    /** Messages by id (replyTo: the answered message, a tombstone shows as one). */
+    message: new DataLoader<string, Message | null>((ids) => byKey(sql, MESSAGES, ids, (row: MessageRow) => row.id, toMessage), { cache }),
+
+    /** Each message's reaction groups, the most used first: one statement for a page. */
+    reactions: new DataLoader<string, ReactionRow[]>(
+      async (messageIds) => {
+        const groups = groupReactions(await sql.query<ReactionGroupRow>(REACTIONS, [[...messageIds]]));
+        return messageIds.map((id) => groups.get(id) ?? []);
+      },
+      { cache },
+    ),
+
+    /** How the viewer and each other user stand (user_blocks): isBlocked, blockedByViewer, hidden presence. */
+    blockRelation: new DataLoader<string, BlockRelation>(
+      (userIds) => (viewerId ? blockStore.relations(sql, viewerId, userIds) : Promise.resolve(userIds.map(() => ({ isBlocked: false, blockedByViewer: false })))),
+      { cache },
+    ),
 
     presence: new DataLoader<string, PresenceStatus>((userIds) => presence.statusOf(userIds), { cache }),
   };

@@ -18,6 +18,15 @@ class MessageReceivedArgs {
 }
 
 @ArgsType()
+class MessageUpdatedArgs {
+  @Field(() => ID, { nullable: true })
+  conversationId?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  afterRevision?: number | null;
+}
+
+@ArgsType()
 class OptionalConversationArgs {
   @Field(() => ID, { nullable: true })
   conversationId?: string | null;
@@ -54,6 +63,18 @@ export class SubscriptionResolver {
     // Nothing here touches MikroORM (the payload carries the fields; loaders use the pool), so
     // no EntityManager is forked for a subscription that only delivers messages.
     if (delivery.committedAt !== null) markCommitted(ctx, delivery.committedAt);
+    return delivery.message;
+  }
+
+  @Authorized(Role.USER)
+  @Subscription(() => Message, {
+    description:
+      "Messages of one conversation (or of all the viewer's without conversationId) as they change:\nedited, deleted, reacted to. Each event is the message's new state. With conversationId and\nafterRevision: first every message whose revision is greater, in revision order, then live\nones: no change is missed across a reconnect.",
+    subscribe: ({ args, context }: Subscribe<MessageUpdatedArgs>) =>
+      context.services.subscriptions.messageUpdates(context.em, viewerUser(context).id, args.conversationId, args.afterRevision),
+  })
+  messageUpdated(@Root() delivery: DeliveredMessage, @Args(() => MessageUpdatedArgs) _args: MessageUpdatedArgs): Message {
+    // `reactedByViewer` is computed per subscriber from the payload's user ids (Message.reactions).
     return delivery.message;
   }
 

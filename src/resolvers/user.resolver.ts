@@ -25,6 +25,10 @@ export class UserResolver {
 
   @FieldResolver(() => Presence)
   async presence(@Root() user: User, @Ctx() ctx: Context): Promise<Presence> {
+    // A blocked pair sees each other as OFFLINE, never since when.
+    if (ctx.viewer?.kind === 'user' && user.id !== ctx.viewer.id && (await ctx.loaders.blockRelation.load(user.id)).isBlocked) {
+      return { status: PresenceStatus.OFFLINE, lastSeenAt: null };
+    }
     const status = await ctx.loaders.presence.load(user.id);
     return { status, lastSeenAt: status === PresenceStatus.OFFLINE ? user.lastSeenAt : null };
   }

@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { DomainError, ErrorCode } from '../errors';
 import type { Logger } from '../observability/logger';
 
@@ -19,6 +19,16 @@ const REQUEST_ERROR_CODES = new Set([
  * reach the client as INTERNAL_SERVER_ERROR, without internals in production.
  */
 export function createErrorFormatter(logger: Logger, isProduction: boolean) {
+  const format = formatter(logger, isProduction);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    // One place for every transport: production names no schema element in a suggestion
+    // (variable coercion errors carry them too, which Apollo's own hiding misses).
+    return isProduction ? { ...result, message: withoutSuggestions(result.message) } : result;
+  };
+}
+
+function formatter(logger: Logger, isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof DomainError) {
@@ -29,7 +39,12 @@ export function createErrorFormatter(logger: Logger, isProduction: boolean) {
       return withoutStack(formatted, isProduction);
     }
     if (REQUEST_ERROR_CODES.has(code)) {
-      return withoutStack({ ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT, reason: code } }, isProduction);
+      return withoutStack({ ...formatted, message: plainMessage(formatted.message), extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT, reason: code } }, isProduction);
+    }
+    if (isRequestError(error)) {
+      // graphql-js's own errors about the request (bad variables over WebSocket, where Apollo
+      // does not label them): the client's fault, not an unexpected one.
+      return withoutStack({ message: plainMessage(formatted.message), locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } }, isProduction);
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
     return {
@@ -40,6 +55,24 @@ export function createErrorFormatter(logger: Logger, isProduction: boolean) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * Errors graphql-js raises about the request itself (variable coercion: its cause, if any, is
+ * graphql-js's own error too): no path, so not a field's failure, and no code of their own.
+ */
+function isRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || (error.path?.length ?? 0) > 0 || error.extensions?.code !== undefined) return false;
+  return !error.originalError || error.originalError instanceof GraphQLError;
+}
+
+/** A stack overflow while parsing or validating is the document's depth, said plainly. */
+function plainMessage(message: string): string {
+  return /Maximum call stack size exceeded/i.test(message) ? 'The document is nested too deeply' : message;
+}
+
+function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean .+\?$/s, '');
 }
 
 function withoutStack(formatted: GraphQLFormattedError, isProduction: boolean): GraphQLFormattedError {

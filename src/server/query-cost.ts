@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 import { LIMITS } from '../config';
@@ -24,7 +25,11 @@ const pageSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }
   return 1 + Math.max(1, size) * childComplexity;
 };
 
-/** The cost of one operation with its variables. */
+/**
+ * The cost of one operation with its variables. Fragment spreads are expanded where they are
+ * used, so each spread counts towards the cost and towards getComplexity's node limit (its
+ * default, 10,000 selections): a fragment bomb throws here, and costLimitError refuses it.
+ */
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null) {
   return getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [pageSizeEstimator] });
 }
@@ -80,13 +85,26 @@ export function costLimitError(
   let cost: number;
   try {
     cost = cached ? cachedCost(schema, document, variables, operationName) : operationCost(schema, document, variables, operationName);
-  } catch {
-    return null; // bad variables: graphql-js reports them with their own error
+  } catch (error) {
+    // Fail closed: only bad variables may pass here (graphql-js reports them with their own
+    // error at execution, and nothing runs). Anything else, such as a fragment bomb over the
+    // estimator's node limit, is an operation whose cost is unknown, so it does not run.
+    if (hasVariableErrors(schema, document, variables, operationName)) return null;
+    return new GraphQLError('Query cost could not be computed: the operation is too large', {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'COST_LIMIT', limit: LIMITS.maxCost, detail: error instanceof GraphQLError ? error.message : undefined },
+    });
   }
   if (cost <= LIMITS.maxCost) return null;
   return new GraphQLError(`Query cost limit of ${LIMITS.maxCost} exceeded, found ${cost}`, {
     extensions: { code: ErrorCode.BAD_USER_INPUT, reason: 'COST_LIMIT', cost, limit: LIMITS.maxCost },
   });
+}
+
+function hasVariableErrors(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, operationName?: string | null): boolean {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  if (!operation) return false;
+  const { errors } = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  return (errors?.length ?? 0) > 0;
 }
 
 /** Apollo plugin: refuses an operation over the cost limit once its variables are known. */

@@ -39,13 +39,19 @@ export function graphqlUploads(options: UploadMiddlewareOptions): RequestHandler
   const maxRequestBytes = options.maxFileBytes + 2 * options.maxFieldBytes + FRAMING_BYTES;
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'POST' || !req.is('multipart/form-data')) return next();
+    // Refused before the body is read: answered at once, then the body is read into nothing up
+    // to a bound ("lingering close", as nginx does), so that the client, still sending, reads
+    // the answer instead of a reset.
+    const lingerBytes = 4 * maxRequestBytes;
     if (!PREFLIGHT_HEADERS.some((name) => (req.header(name) ?? '').length > 0)) {
-      return refuse(res, 400, ErrorCode.BAD_USER_INPUT, CSRF_MESSAGE, { reason: 'CSRF_PREVENTION' });
+      refuse(res, 400, ErrorCode.BAD_USER_INPUT, CSRF_MESSAGE, { reason: 'CSRF_PREVENTION' });
+      return discardRest(req, lingerBytes);
     }
     if (Number(req.header('content-length') ?? 0) > maxRequestBytes) {
-      return refuse(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, 'Request body too large', { maxBytes: options.maxFileBytes });
+      refuse(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, 'Request body too large', { maxBytes: options.maxFileBytes });
+      return discardRest(req, lingerBytes);
     }
-    res.once('finish', () => discardRest(req));
+    res.once('finish', () => discardRest(req, lingerBytes));
     processRequest(req, res, { maxFileSize: options.maxFileBytes + 1, maxFiles: 1, maxFieldSize: options.maxFieldBytes })
       .then((body) => {
         if (Array.isArray(body)) return refuse(res, 400, ErrorCode.BAD_USER_INPUT, 'Batched operations are not supported');
@@ -61,18 +67,24 @@ export function graphqlUploads(options: UploadMiddlewareOptions): RequestHandler
   };
 }
 
-/**
- * Answers in GraphQL's error shape and closes the connection after the answer: the body has
- * not been read and will not be, and Node discards what arrives meanwhile.
- */
+/** Answers in GraphQL's error shape. */
 function refuse(res: Response, status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): void {
-  res.setHeader('Connection', 'close');
   res.status(status).json({ errors: [{ message, extensions: { ...extensions, code } }] });
 }
 
-/** Stops feeding the parser and lets the rest of the body flow into nothing. */
-function discardRest(req: Request): void {
+/**
+ * Stops feeding the parser and reads the rest of the body into nothing, up to `maxBytes`; a
+ * body longer than that gets its connection destroyed (a client may not make the server read
+ * without end). Not closed before: closing with unread data makes the kernel answer the
+ * client's next bytes with a reset, and the client never reads the answer.
+ */
+function discardRest(req: Request, maxBytes: number): void {
   if (req.complete) return;
   req.unpipe();
+  let read = 0;
+  req.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > maxBytes) req.socket.destroy();
+  });
   req.resume();
 }

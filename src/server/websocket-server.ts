@@ -13,8 +13,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
-import type { Context as WsContext } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
+import { makeServer, type Context as WsContext } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
@@ -28,10 +27,13 @@ import { SubscriberTooSlowError } from '../realtime/subscription-queue';
 import type { Services } from '../services/services';
 import { RealtimeCloseCode } from './close-codes';
 import { createErrorFormatter } from './format-error';
-import { guardSendBuffer } from './send-guard';
 import { SocketSessions } from './socket-sessions';
 import { costLimitError } from './query-cost';
+import { operationLimitError } from './operation-limits';
+import { SharedSubscriptions } from './shared-subscriptions';
+import { SocketMessageLimiter } from './socket-limits';
 import { abuseLimitRules } from './validation-rules';
+import { attachGraphqlWs, type MessageGate, type WsExtra } from './ws-adapter';
 
 /** After a 4008 close, how long a client gets to read what is buffered before the socket is destroyed. */
 const SLOW_CONSUMER_CLOSE_GRACE_MS = 5000;
@@ -58,7 +60,7 @@ export interface RealtimeServer {
 }
 
 type ConnectionParams = { authorization?: unknown };
-type Ctx = WsContext<ConnectionParams, Extra & Partial<Record<PropertyKey, never>>>;
+type Ctx = WsContext<ConnectionParams, WsExtra>;
 
 /**
  * graphql-ws on the HTTP server's `/graphql` path: the `graphql-transport-ws` protocol with
@@ -87,6 +89,7 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
   const formatError = createErrorFormatter(logger, config.isProduction);
   const rules = [...specifiedRules, ...abuseLimitRules(), ...(config.isProduction ? [NoSchemaIntrospectionCustomRule] : [])];
   const session = (ctx: Ctx) => sessions.get(ctx.extra.socket)!;
+  const messageLimiter = new SocketMessageLimiter(config.abuse.wsMessagesPerSecond, logger, (socket) => sessions.get(socket)?.id);
 
   const closeSlowConsumer = (socket: WebSocket, reason: 'buffer' | 'queue') => {
     const state = sessions.get(socket);
@@ -101,26 +104,13 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
   const format = (errors: readonly GraphQLError[]): GraphQLFormattedError[] =>
     errors.map((error) => stripSuggestions(formatError(error.toJSON(), error), config.isProduction));
 
-  // Registered before useServer's listener: the guard is in place before graphql-ws sends anything.
-  wss.on('connection', (socket) => {
-    sessions.open(socket);
-    metrics.openSockets.inc();
-    socket.once('close', () => metrics.openSockets.dec());
-    guardSendBuffer(socket, limits.maxBufferedBytes, () => closeSlowConsumer(socket, 'buffer'));
-    // graphql-ws prints socket errors with console.error; they are client faults (e.g. a frame
-    // over maxPayload, which ws has already answered with 1009), so log them structured instead.
-    queueMicrotask(() => {
-      socket.removeAllListeners('error');
-      socket.on('error', (error) => {
-        logger.warn({ err: error, socketId: sessions.get(socket)?.id }, 'WebSocket error');
-        if (socket.readyState === socket.OPEN) socket.close(1011, 'Internal error');
-      });
-    });
-  });
+  /** Per-message hooks go here (see MessageGate): the socket message rate limit (4429) first. */
+  const messageGates: MessageGate[] = [messageLimiter.allow];
 
-  const cleanup = useServer<ConnectionParams>(
+  const server = makeServer<ConnectionParams, WsExtra>(
     {
       schema,
+      subscribe: new SharedSubscriptions({ maxPerUser: limits.maxSubscriptionsPerUser }).subscribe,
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const state = session(ctx);
@@ -147,7 +137,7 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         logger.info({ socketId: state.id, userId: result.viewer.id, kind: result.viewer.kind }, 'WebSocket connected');
         return true;
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerSocket) {
           const message = `At most ${limits.maxSubscriptionsPerSocket} operations may run at once on one connection`;
           return [
@@ -158,7 +148,7 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         }
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: config.limits.maxTokens });
         } catch (error) {
           return [requestError(error instanceof Error ? error.message : 'Syntax error', 'GRAPHQL_PARSE_FAILED')];
         }
@@ -166,11 +156,13 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         if (errors.length > 0) return errors.map((error) => requestError(error.message, 'GRAPHQL_VALIDATION_FAILED', error));
         const tooCostly = costLimitError(schema, document, payload.variables ?? undefined, payload.operationName, false);
         if (tooCostly) return [tooCostly];
+        const limited = await operationLimitError(deps.services.deps.operationLimits, session(ctx).viewer, document, payload.operationName);
+        if (limited) return [limited];
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined };
       },
       context: (ctx, id) => {
         const state = session(ctx);
-        return createContext(deps.services, state.viewer, null, `${state.id}:${id}`, true);
+        return createContext({ services: deps.services, viewer: state.viewer, authError: null, requestId: `${state.id}:${id}`, longLived: true });
       },
       onOperation: (ctx, id, payload, args, result) => {
         if (!isAsyncIterable(result)) return;
@@ -205,9 +197,24 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         await sessions.close(state);
       },
     },
-    wss,
-    limits.keepAliveMs,
   );
+  const adapter = attachGraphqlWs(wss, server, {
+    keepAliveMs: limits.keepAliveMs,
+    maxBufferedBytes: limits.maxBufferedBytes,
+    messageGates,
+    onOpen(socket) {
+      sessions.open(socket);
+      metrics.openSockets.inc();
+      socket.once('close', () => metrics.openSockets.dec());
+      messageLimiter.watchPings(socket);
+    },
+    onSlowConsumer: (socket) => closeSlowConsumer(socket, 'buffer'),
+    onError(socket, error, source) {
+      const socketId = sessions.get(socket)?.id;
+      if (source === 'socket') logger.warn({ err: error, socketId }, 'WebSocket error');
+      else logger.error({ err: error, socketId }, 'WebSocket handler failed');
+    },
+  });
 
   return {
     wss,
@@ -217,7 +224,7 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
       }, DISPOSE_GRACE_MS);
       force.unref();
       try {
-        await cleanup.dispose();
+        await adapter.dispose();
       } finally {
         clearTimeout(force);
       }

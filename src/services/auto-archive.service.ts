@@ -30,7 +30,7 @@ export interface AutoArchiveResult {
  * run killed between batches leaves each batch either wholly done or untouched, so running again
  * finishes the work without a second audit row, and a finished run leaves nothing to do.
  */
-const ARCHIVE_BATCH_SQL = `
+export const ARCHIVE_BATCH_SQL = `
   with idle as (
     select id from conversations
     where status = 'ACTIVE' and activity_at < ?
@@ -60,14 +60,17 @@ const ARCHIVE_BATCH_SQL = `
   select a.id, a.participant_a_id, a.participant_b_id, n.id as outbox_id
   from archived a join announced n on n.conversation_id = a.id::text`;
 
+/** What {@link AutoArchiveService} is built from. */
+export interface AutoArchiveServiceOptions {
+  events: EventPublisher;
+  metrics: Metrics;
+  logger: Logger;
+  outboxLeaseMs: number;
+}
+
 /** Auto-archive (CONTRACT.md "Conversations"): idle ACTIVE conversations become AUTO_ARCHIVED. */
 export class AutoArchiveService {
-  constructor(
-    private readonly events: EventPublisher,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-    private readonly outboxLeaseMs: number,
-  ) {}
+  constructor(private readonly options: AutoArchiveServiceOptions) {}
 
   /**
    * Archives every conversation idle for longer than `idleDays`, batch after batch, and tells
@@ -81,20 +84,20 @@ export class AutoArchiveService {
     let archived = 0;
     let batches = 0;
     for (;;) {
-      const rows: Row[] = await em.execute(ARCHIVE_BATCH_SQL, [cutoff, batchSize, now, now, options.idleDays, this.outboxLeaseMs]);
+      const rows: Row[] = await em.execute(ARCHIVE_BATCH_SQL, [cutoff, batchSize, now, now, options.idleDays, this.options.outboxLeaseMs]);
       if (rows.length === 0) break;
       batches += 1;
       archived += rows.length;
-      this.metrics.conversationsAutoArchived.inc(rows.length);
+      this.options.metrics.conversationsAutoArchived.inc(rows.length);
       await Promise.all(
         rows.map((row) =>
-          this.events.conversationRecorded(String(row.outbox_id), ConversationEventKind.ARCHIVED, String(row.id), [
+          this.options.events.conversationRecorded(String(row.outbox_id), ConversationEventKind.ARCHIVED, String(row.id), [
             String(row.participant_a_id),
             String(row.participant_b_id),
           ]),
         ),
       );
-      this.logger.debug({ batch: batches, archived }, 'auto-archive batch committed');
+      this.options.logger.debug({ batch: batches, archived }, 'auto-archive batch committed');
       await options.afterBatch?.();
     }
     return { archived, batches, ms: Date.now() - started };

@@ -2,22 +2,25 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../auth/viewer';
 import { LIMITS } from '../config';
+import { EmSql } from '../db/sql';
 import { badInput, notFound } from '../errors';
 import { ConversationEventKind, ConversationStatus } from '../schema/common/enums';
-import type { Conversation } from '../schema/conversation/conversation.entity';
+import type { ConversationView } from '../schema/conversation/conversation.view';
 import { recordAudit } from './audit.service';
+import { assertPairNotBlocked } from './blocks/assert-not-blocked';
 import type { EventPublisher, RecordedEvent } from './event-publisher';
+import type { OperationLimits } from './operation-limits';
 import { checkPageSize, decodeActivityCursor, encodeCursor, type PageInfoData } from './pagination';
-import { CONVERSATION_COLUMNS, participantIds, toConversation, type Row } from './rows';
+import { CONVERSATION_COLUMNS, participantIds, toConversation, type ConversationRow, type Row } from './rows';
 
 export interface ConversationPage {
-  edges: { cursor: string; node: Conversation }[];
+  edges: { cursor: string; node: ConversationView }[];
   pageInfo: PageInfoData;
   totalCount: () => Promise<number>;
 }
 
 export interface StartResult {
-  conversation: Conversation;
+  conversation: ConversationView;
   /** The CREATED event when this call created the conversation (already published by findOrCreate). */
   created: RecordedEvent | null;
 }
@@ -26,15 +29,18 @@ const JOB_APPLICATION_ID_MAX = 200;
 
 /** Conversations: creation (idempotent per pair and job application), access, listing, archiving. */
 export class ConversationService {
-  constructor(private readonly events: EventPublisher) {}
+  constructor(
+    private readonly events: EventPublisher,
+    private readonly limits?: OperationLimits,
+  ) {}
 
   /**
    * The conversation if `viewerId` takes part in it; NOT_FOUND otherwise, exactly as for an id
    * that does not exist, so that outsiders learn nothing.
    */
-  async getForViewer(em: EntityManager, viewerId: string, conversationId: string): Promise<Conversation> {
+  async getForViewer(em: EntityManager, viewerId: string, conversationId: string): Promise<ConversationView> {
     if (!isUuid(conversationId)) throw notFound();
-    const rows: Row[] = await em.execute(
+    const rows: ConversationRow[] = await em.execute(
       `select ${CONVERSATION_COLUMNS} from conversations where id = ? and (participant_a_id = ? or participant_b_id = ?)`,
       [conversationId.toLowerCase(), viewerId, viewerId],
     );
@@ -43,9 +49,9 @@ export class ConversationService {
   }
 
   /** Any conversation by id (service role). */
-  async getById(em: EntityManager, conversationId: string): Promise<Conversation> {
+  async getById(em: EntityManager, conversationId: string): Promise<ConversationView> {
     if (!isUuid(conversationId)) throw notFound();
-    const rows: Row[] = await em.execute(`select ${CONVERSATION_COLUMNS} from conversations where id = ?`, [
+    const rows: ConversationRow[] = await em.execute(`select ${CONVERSATION_COLUMNS} from conversations where id = ?`, [
       conversationId.toLowerCase(),
     ]);
     if (rows.length === 0) throw notFound();
@@ -56,7 +62,21 @@ export class ConversationService {
   async start(em: EntityManager, viewerId: string, participantId: string, jobApplicationId?: string | null): Promise<StartResult> {
     if (participantId.toLowerCase() === viewerId) throw badInput('You cannot start a conversation with yourself', 'participantId');
     if (!isUuid(participantId)) throw notFound('User');
+    await assertPairNotBlocked(new EmSql(em), viewerId, participantId.toLowerCase());
+    await this.limitStrangers(em, viewerId, participantId.toLowerCase());
     return this.findOrCreate(em, [viewerId, participantId.toLowerCase()], jobApplicationId, viewerId);
+  }
+
+  /**
+   * Starting a conversation with someone the viewer has none with yet takes a point of the
+   * stricter `strangerStart` limit (filling strangers' inboxes is the abuse); further ones with
+   * the same person only count as conversation starts.
+   */
+  private async limitStrangers(em: EntityManager, viewerId: string, participantId: string): Promise<void> {
+    if (!this.limits) return;
+    const [a, b] = [viewerId, participantId].sort();
+    const known: Row[] = await em.execute('select 1 from conversations where participant_a_id = ? and participant_b_id = ? limit 1', [a, b]);
+    if (known.length === 0) await this.limits.consume('strangerStart', viewerId);
   }
 
   /** Returns the conversation of the pair and job application, creating it when there is none. */
@@ -80,7 +100,7 @@ export class ConversationService {
     const [a, b] = [...userIds].sort() as [string, string];
     const known: Row[] = await tx.execute('select id from users where id in (?, ?)', [a, b]);
     if (known.length < 2) throw notFound('User');
-    const inserted: Row[] = await tx.execute(
+    const inserted: ConversationRow[] = await tx.execute(
       `insert into conversations (id, participant_a_id, participant_b_id, job_application_id) values (?, ?, ?, ?)
        on conflict (participant_a_id, participant_b_id, job_application_id) do nothing
        returning ${CONVERSATION_COLUMNS}`,
@@ -92,7 +112,7 @@ export class ConversationService {
       const created = await this.events.recordConversationEvent(tx, ConversationEventKind.CREATED, conversation.id, [a, b]);
       return { conversation, created };
     }
-    const existing: Row[] = await tx.execute(
+    const existing: ConversationRow[] = await tx.execute(
       `select ${CONVERSATION_COLUMNS} from conversations
        where participant_a_id = ? and participant_b_id = ?
          and (job_application_id = ? or (?::text is null and job_application_id is null))`,
@@ -111,8 +131,9 @@ export class ConversationService {
   ): Promise<ConversationPage> {
     const limit = checkPageSize(first, 'first') ?? LIMITS.defaultConversationPageSize;
     const wanted = statuses && statuses.length > 0 ? [...new Set(statuses)] : [ConversationStatus.ACTIVE];
-    const statusSql = wanted.length === 1 ? 'status = ?' : 'status = any(?::conversation_status[])';
-    const statusParam = wanted.length === 1 ? wanted[0] : `{${wanted.join(',')}}`;
+    // MikroORM inlines values; it escapes an array parameter as a comma list, hence `array[?]`.
+    const statusSql = wanted.length === 1 ? 'status = ?' : 'status = any(array[?]::conversation_status[])';
+    const statusParam = wanted.length === 1 ? wanted[0] : wanted;
     let afterSql = '';
     const afterParams: unknown[] = [];
     if (after) {
@@ -125,7 +146,7 @@ export class ConversationService {
       `(select ${CONVERSATION_COLUMNS}, activity_at::text as activity_cursor from conversations
         where ${column} = ? and ${statusSql} ${afterSql}
         order by activity_at desc, id desc limit ?)`;
-    const rows: Row[] = await em.execute(
+    const rows: (ConversationRow & { activity_cursor: string })[] = await em.execute(
       `select * from (${side('participant_a_id')} union all ${side('participant_b_id')}) as mine
        order by activity_at desc, id desc limit ?`,
       [viewerId, statusParam, ...afterParams, limit + 1, viewerId, statusParam, ...afterParams, limit + 1, limit + 1],
@@ -154,11 +175,11 @@ export class ConversationService {
     };
   }
 
-  async archive(em: EntityManager, viewerId: string, conversationId: string): Promise<Conversation> {
+  async archive(em: EntityManager, viewerId: string, conversationId: string): Promise<ConversationView> {
     return this.setStatus(em, viewerId, conversationId, ConversationStatus.ARCHIVED);
   }
 
-  async unarchive(em: EntityManager, viewerId: string, conversationId: string): Promise<Conversation> {
+  async unarchive(em: EntityManager, viewerId: string, conversationId: string): Promise<ConversationView> {
     return this.setStatus(em, viewerId, conversationId, ConversationStatus.ACTIVE);
   }
 
@@ -168,7 +189,7 @@ export class ConversationService {
     if (conversation.status === status) return conversation;
     const archiving = status === ConversationStatus.ARCHIVED;
     const updated = await em.transactional(async (tx) => {
-      const rows: Row[] = await tx.execute(
+      const rows: ConversationRow[] = await tx.execute(
         `update conversations set status = ?, updated_at = now(),
            archived_at = case when ? then now() else null end,
            archived_by_id = case when ? then ?::uuid else null end
@@ -201,7 +222,7 @@ export class ConversationService {
       `select count(*) as total from messages
        where conversation_id in (select id from conversations where participant_a_id = ?
                                  union all select id from conversations where participant_b_id = ?)
-         and sender_id <> ? and read_at is null`,
+         and sender_id <> ? and read_at is null and deleted_at is null`,
       [viewerId, viewerId, viewerId],
     );
     return Number(total);

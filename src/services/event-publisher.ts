@@ -9,6 +9,13 @@ import { Message } from '../schema/message/message.entity';
 import type { User } from '../schema/user/user.entity';
 import type { Outbox } from './outbox';
 
+/** What {@link EventPublisher} is built from. */
+export interface EventPublisherOptions {
+  pubsub: PubSub;
+  logger: Logger;
+  outbox: Outbox;
+}
+
 /**
  * Publishes domain events after their transaction has committed. A failed publish is logged,
  * never thrown: the change is already durable, and its outbox row stays for the relay to
@@ -16,11 +23,7 @@ import type { Outbox } from './outbox';
  * event are issued together, so ioredis' auto-pipelining sends them in one round trip.
  */
 export class EventPublisher {
-  constructor(
-    private readonly pubsub: PubSub,
-    private readonly logger: Logger,
-    private readonly outbox: Outbox,
-  ) {}
+  constructor(private readonly options: EventPublisherOptions) {}
 
   /**
    * Records a conversation event in the outbox, inside the transaction of its change (`tx`).
@@ -28,7 +31,7 @@ export class EventPublisher {
    */
   async recordConversationEvent(tx: EntityManager, kind: ConversationEventKind, conversationId: string, participantIds: string[]): Promise<RecordedEvent> {
     const event = { kind, conversationId };
-    const outboxId = await this.outbox.record(new EmSql(tx), { kind: 'conversation', event, participantIds });
+    const outboxId = await this.options.outbox.record(new EmSql(tx), { kind: 'conversation', event, participantIds });
     return { outboxId, publish: () => this.conversationRecorded(outboxId, kind, conversationId, participantIds) };
   }
 
@@ -43,21 +46,30 @@ export class EventPublisher {
   }
 
   private async published(outboxId: string, publishing: Promise<boolean>): Promise<void> {
-    if (await publishing) this.outbox.done([outboxId]);
+    if (await publishing) this.options.outbox.done([outboxId]);
   }
 
   async messageSent(message: Message, participantIds: [string, string]): Promise<boolean> {
     const payload = toMessagePayload(message, participantIds);
     return this.all([
-      this.pubsub.publish(topics.conversationMessages(payload.conversationId), payload),
-      ...participantIds.map((userId) => this.pubsub.publish(topics.userMessages(userId), payload)),
+      this.options.pubsub.publish(topics.conversationMessages(payload.conversationId), payload),
+      ...participantIds.map((userId) => this.options.pubsub.publish(topics.userMessages(userId), payload)),
+    ]);
+  }
+
+  /** A message's new state after a change (edit, deletion, reaction): messageUpdated, never push. */
+  async messageUpdated(message: Message, participantIds: [string, string]): Promise<boolean> {
+    const payload = toMessagePayload(message, participantIds);
+    return this.all([
+      this.options.pubsub.publish(topics.conversationMessageUpdates(payload.conversationId), payload),
+      ...participantIds.map((userId) => this.options.pubsub.publish(topics.userMessageUpdates(userId), payload)),
     ]);
   }
 
   async messagesRead(receipt: ReadReceiptPayload, participantIds: [string, string]): Promise<boolean> {
     return this.all([
-      this.pubsub.publish(topics.conversationReads(receipt.conversationId), receipt),
-      ...participantIds.map((userId) => this.pubsub.publish(topics.userReads(userId), receipt)),
+      this.options.pubsub.publish(topics.conversationReads(receipt.conversationId), receipt),
+      ...participantIds.map((userId) => this.options.pubsub.publish(topics.userReads(userId), receipt)),
     ]);
   }
 
@@ -67,7 +79,7 @@ export class EventPublisher {
    */
   async conversationChanged(kind: ConversationEventKind, conversationId: string, participantIds: string[]): Promise<boolean> {
     const payload: ConversationEventPayload = { kind, conversationId };
-    return this.all(participantIds.map((userId) => this.pubsub.publish(topics.userConversationEvents(userId), payload)));
+    return this.all(participantIds.map((userId) => this.options.pubsub.publish(topics.userConversationEvents(userId), payload)));
   }
 
   private async all(publishes: Promise<void>[]): Promise<boolean> {
@@ -76,7 +88,7 @@ export class EventPublisher {
     for (const result of results) {
       if (result.status === 'rejected') {
         ok = false;
-        this.logger.error({ err: result.reason }, 'publish failed after commit');
+        this.options.logger.error({ err: result.reason }, 'publish failed after commit');
       }
     }
     return ok;
@@ -103,8 +115,14 @@ export function toMessagePayload(message: Message, participantIds: [string, stri
     createdAt: message.createdAt.toISOString(),
     deliveredAt: message.deliveredAt?.toISOString() ?? null,
     readAt: message.readAt?.toISOString() ?? null,
+    flags: message.flags,
     sender: message.senderProfile ? { ...message.senderProfile, lastSeenAt: message.senderProfile.lastSeenAt?.toISOString() ?? null } : null,
     image: message.imageRow ? { ...message.imageRow, deleteAfter: message.imageRow.deleteAfter.toISOString() } : null,
+    replyToId: message.replyToId ?? null,
+    editedAt: message.editedAt?.toISOString() ?? null,
+    deletedAt: message.deletedAt?.toISOString() ?? null,
+    revision: message.revision ?? 0,
+    ...(message.reactionRows ? { reactions: message.reactionRows } : {}),
     participantIds,
     committedAt: Date.now(),
   };
@@ -127,6 +145,12 @@ export function fromMessagePayload(payload: MessagePayload): Message {
   message.createdAt = new Date(payload.createdAt);
   message.deliveredAt = payload.deliveredAt ? new Date(payload.deliveredAt) : null;
   message.readAt = payload.readAt ? new Date(payload.readAt) : null;
+  message.flags = (payload.flags ?? []) as Message['flags'];
+  message.replyToId = payload.replyToId ?? null;
+  message.editedAt = payload.editedAt ? new Date(payload.editedAt) : null;
+  message.deletedAt = payload.deletedAt ? new Date(payload.deletedAt) : null;
+  message.revision = payload.revision ?? 0;
+  if (payload.reactions) message.reactionRows = payload.reactions;
   // Older payloads (an instance of the previous version during a rolling deploy) lack these:
   // undefined makes the resolvers load them.
   if (payload.sender) message.senderProfile = { ...payload.sender, lastSeenAt: payload.sender.lastSeenAt ? new Date(payload.sender.lastSeenAt) : null };

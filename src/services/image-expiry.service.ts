@@ -14,6 +14,13 @@ export interface ExpiryOptions {
 
 const DEFAULT_BATCH = 100;
 
+/** What {@link ImageExpiryService} is built from. */
+export interface ImageExpiryServiceOptions {
+  imageStorage: ImageStorageService;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 /**
  * Deletes the stored objects of images past their `delete_after` (IMAGE_RETENTION_DAYS after
  * upload), then marks them DELETED with their keys cleared. The message stays, its image
@@ -25,11 +32,7 @@ const DEFAULT_BATCH = 100;
  * marks: running it twice is harmless.
  */
 export class ImageExpiryService {
-  constructor(
-    private readonly imageStorage: ImageStorageService,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly options: ImageExpiryServiceOptions) {}
 
   /** Expires every image due; answers how many it marked DELETED. */
   async deleteExpired(em: EntityManager, options: ExpiryOptions = {}): Promise<number> {
@@ -39,7 +42,7 @@ export class ImageExpiryService {
     for (;;) {
       const done = await em.transactional((tx) => this.expireBatch(tx as EntityManager, now, batchSize));
       total += done;
-      if (done > 0) this.logger.info({ images: done, total }, 'expired images deleted');
+      if (done > 0) this.options.logger.info({ images: done, total }, 'expired images deleted');
       if (done < batchSize) return total;
     }
   }
@@ -54,13 +57,13 @@ export class ImageExpiryService {
     );
     if (rows.length === 0) return 0;
     const keys = rows.flatMap((row) => [row.original_key, row.preview_key, row.thumbnail_key]).filter((key): key is string => typeof key === 'string');
-    await this.imageStorage.remove(keys);
+    await this.options.imageStorage.remove(keys);
     await tx.execute(
       `update message_images set status = ?, original_key = null, preview_key = null, thumbnail_key = null
-       where id = any(?::uuid[])`,
-      [ImageStatus.DELETED, `{${rows.map((row) => String(row.id)).join(',')}}`],
+       where id = any(array[?]::uuid[])`,
+      [ImageStatus.DELETED, rows.map((row) => String(row.id))],
     );
-    this.metrics.imagesExpired.inc(rows.length);
+    this.options.metrics.imagesExpired.inc(rows.length);
     return rows.length;
   }
 }

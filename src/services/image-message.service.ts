@@ -7,7 +7,8 @@ import type { Metrics } from '../observability/metrics';
 import { MessageType } from '../schema/common/enums';
 import type { Message } from '../schema/message/message.entity';
 import type { ImageStorageService } from './image-storage.service';
-import { checkClientMessageId } from './message.service';
+import { checkClientMessageId, checkReplyToId } from './message.service';
+import { applyContactInfoPolicy, type ContactInfoPolicy } from './detection';
 import { sanitizeContent } from './sanitize';
 import type { SendPipeline } from './send-pipeline';
 
@@ -22,6 +23,7 @@ export interface SendImageInput {
   image: PromiseLike<UploadedFile>;
   caption?: string | null;
   clientMessageId?: string | null;
+  replyToId?: string | null;
 }
 
 export interface ImageMessageSettings {
@@ -31,6 +33,8 @@ export interface ImageMessageSettings {
   maxCaptionLength: number;
   /** Days from upload until the expiry routine deletes the objects. */
   retentionDays: number;
+  /** CONTACT_INFO_POLICY for captions (services/detection). */
+  contactInfoPolicy: ContactInfoPolicy;
 }
 
 /** Validates, cleans and resizes; `processImageLimited` by default. */
@@ -100,14 +104,20 @@ export class ImageMessageService {
       clientMessageId: checkClientMessageId(input.clientMessageId),
       expensive: true,
       prepare: async () => {
-        const caption = this.checkCaption(input.caption);
+        const raw = this.checkCaption(input.caption);
+        // The caption's policy runs before the upload is read: a blocked caption costs no processing.
+        const checked = raw === null ? null : applyContactInfoPolicy(raw, settings.contactInfoPolicy, 'caption');
+        const caption = checked?.text ?? null;
+        const replyToId = checkReplyToId(input.replyToId);
         const image = await this.readAndProcess(input.image, attempt);
         const keys = await imageStorage.save(image);
         stored = Object.values(keys);
         return {
           type: MessageType.IMAGE,
           content: caption,
+          flags: checked?.flags ?? [],
           metadata: {},
+          replyToId,
           image: {
             mimeType: image.mimeType,
             sizeBytes: image.original.length,
@@ -120,6 +130,7 @@ export class ImageMessageService {
           },
         };
       },
+      keepsPoint: isRefusedImage,
       discard: () => imageStorage.removeQuietly(stored),
     });
     if (!result.replayed) {
@@ -157,4 +168,9 @@ async function readUpload(upload: PromiseLike<UploadedFile>, maxBytes: number): 
     if (typeof status === 'number') throw badInput('The image upload did not complete', 'image');
     throw error;
   }
+}
+
+/** The image itself was refused (not decodable, not a kind we take, too many pixels): its attempt counts. */
+function isRefusedImage(error: unknown): boolean {
+  return error instanceof DomainError && (error.code === ErrorCode.UNSUPPORTED_MEDIA_TYPE || error.code === ErrorCode.PAYLOAD_TOO_LARGE);
 }

@@ -11,6 +11,10 @@ export interface CommittedMessage {
   /** Set on the fast path: an archived conversation also announces its return (its own outbox row). */
   previousStatus?: ConversationStatus;
   outboxIds: string[];
+  /** Set by the outbox relay: the commit happened elsewhere or earlier (no test hooks apply). */
+  relayed?: boolean;
+  /** Set by the outbox relay: the push decision was taken already, only the publish failed. */
+  pushDecided?: boolean;
 }
 
 export interface MessageAnnouncerOptions {
@@ -24,29 +28,41 @@ export interface MessageAnnouncerOptions {
    * anything is published, as a SIGKILL would catch it. Proves the outbox relay's promise.
    */
   crashAfterCommit?: boolean;
+  /**
+   * Test builds only (TEST_HOLD_AFTER_COMMIT_MS): the send waits this long between its commit
+   * and its publish, as a slow one would, so that a shutdown's drain can cut it off right there.
+   */
+  holdAfterCommitMs?: number;
 }
 
 /**
  * Tells the world about a committed message: subscribers first (both publishes in one
  * pipelined round trip), then the push decision, after the sender's answer. Its outbox rows
- * are acknowledged only when both are done, so a failure of either leaves them to the relay.
+ * are acknowledged only when both are done, so a failure of either leaves them to the relay;
+ * a decision taken while the publish failed is marked on the rows (the relay only publishes).
  */
 export class MessageAnnouncer {
   constructor(private readonly options: MessageAnnouncerOptions) {}
 
-  async announce({ message, participantIds, previousStatus, outboxIds }: CommittedMessage): Promise<void> {
+  async announce({ message, participantIds, previousStatus, outboxIds, relayed, pushDecided }: CommittedMessage): Promise<void> {
     const { events, outbox, metrics, decidePush } = this.options;
-    if (this.options.crashAfterCommit) process.kill(process.pid, 'SIGKILL');
+    if (!relayed && this.options.crashAfterCommit) process.kill(process.pid, 'SIGKILL');
+    if (!relayed && this.options.holdAfterCommitMs) await new Promise((resolve) => setTimeout(resolve, this.options.holdAfterCommitMs));
     metrics.messagesSent.inc({ type: message.type });
     const unarchived = previousStatus !== undefined && previousStatus !== ConversationStatus.ACTIVE;
     const [published, publishedUnarchive] = await Promise.all([
       events.messageSent(message, participantIds),
       unarchived ? events.conversationChanged(ConversationEventKind.UNARCHIVED, message.conversation.id, participantIds) : true,
     ]);
-    if (!published || !publishedUnarchive) return;
+    const allPublished = published && publishedUnarchive;
+    if (pushDecided) {
+      if (allPublished) outbox.done(outboxIds);
+      return;
+    }
     // Not awaited: the answer goes out first; the decision waits in its queue for a moment.
+    // Taken even when the publish failed: while Redis is away, push still reaches the recipient.
     void decidePush(message, participantIds).then(
-      () => outbox.done(outboxIds),
+      () => (allPublished ? outbox.done(outboxIds) : outbox.pushDecided(outboxIds)),
       () => {}, // logged by the notification service; the relay tries again
     );
   }

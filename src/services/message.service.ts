@@ -5,14 +5,15 @@ import { EmSql, type Sql, type Statement } from '../db/sql';
 import { badInput, notFound } from '../errors';
 import type { Metrics } from '../observability/metrics';
 import { MessageType } from '../schema/common/enums';
-import type { Conversation } from '../schema/conversation/conversation.entity';
+import type { ConversationView } from '../schema/conversation/conversation.view';
 import type { Message } from '../schema/message/message.entity';
 import type { ConversationService } from './conversation.service';
 import type { EventPublisher } from './event-publisher';
 import type { MessageAnnouncer } from './message-announcer';
 import type { MessageStore } from './message-store';
 import { checkPageSize, decodeSequenceCursor, encodeCursor, type PageArgs, type PageInfoData } from './pagination';
-import { MESSAGE_COLUMNS, otherParticipantId, participantIds, toMessage, type Row } from './rows';
+import { MESSAGE_COLUMNS, otherParticipantId, participantIds, toMessage, type MessageRow, type Row } from './rows';
+import { applyContactInfoPolicy, type ContactInfoPolicy } from './detection';
 import { sanitizeContent } from './sanitize';
 import type { SendPipeline } from './send-pipeline';
 
@@ -21,6 +22,7 @@ export interface SendMessageInput {
   content: string;
   clientMessageId?: string | null;
   metadata?: Record<string, unknown> | null;
+  replyToId?: string | null;
 }
 
 export interface MarkReadInput {
@@ -50,6 +52,8 @@ export interface MessageServiceOptions {
   outboxLeaseMs: number;
   /** Content cap in characters (MESSAGE_MAX_LENGTH). */
   maxLength: number;
+  /** CONTACT_INFO_POLICY: flag, mask or block (services/detection). */
+  contactInfoPolicy: ContactInfoPolicy;
 }
 
 // Marks the other participant's unread messages and, when it marked any, writes the receipt's
@@ -58,7 +62,7 @@ const MARK_READ: Statement = {
   name: 'mark_read',
   text: `with marked as (
            update messages set read_at = now()
-           where conversation_id = $1 and sender_id = $2 and read_at is null
+           where conversation_id = $1 and sender_id = $2 and read_at is null and deleted_at is null
              and ($3::uuid[] is null or id = any($3::uuid[])) and ($4::int is null or sequence <= $4)
            returning id, read_at
          ), receipt as (
@@ -85,11 +89,10 @@ export class MessageService {
       senderId,
       clientMessageId: checkClientMessageId(input.clientMessageId),
       expensive: false,
-      prepare: async () => ({
-        type: MessageType.TEXT,
-        content: this.checkContent(input.content, 'content'),
-        metadata: checkMetadata(input.metadata),
-      }),
+      prepare: async () => {
+        const checked = applyContactInfoPolicy(this.checkContent(input.content, 'content'), this.options.contactInfoPolicy, 'content');
+        return { type: MessageType.TEXT, content: checked.text, flags: checked.flags, metadata: checkMetadata(input.metadata), replyToId: checkReplyToId(input.replyToId) };
+      },
     });
     return message;
   }
@@ -132,7 +135,7 @@ export class MessageService {
     jobApplicationId: string | null | undefined,
     systemMessage: string | null | undefined,
     actorId: string,
-  ): Promise<Conversation> {
+  ): Promise<ConversationView> {
     const content = systemMessage != null ? this.checkContent(systemMessage, 'systemMessage') : null;
     const { conversations, store, announcer } = this.options;
     const { result, appended } = await em.transactional(async (tx) => {
@@ -160,7 +163,7 @@ export class MessageService {
    * A page of a conversation's history, oldest first. Sequences are gapless from 1, so the
    * page info is exact without extra queries. No arguments: the latest 50.
    */
-  async page(em: EntityManager, conversation: Conversation, args: PageArgs): Promise<MessagePage> {
+  async page(em: EntityManager, conversation: ConversationView, args: PageArgs): Promise<MessagePage> {
     const first = checkPageSize(args.first, 'first');
     let last = checkPageSize(args.last, 'last');
     if (first !== undefined && last !== undefined) throw badInput('Give first or last, not both', 'last');
@@ -169,7 +172,7 @@ export class MessageService {
     const before = args.before ? decodeSequenceCursor(args.before) : conversation.lastSequence + 1;
     const forward = first !== undefined;
     const limit = forward ? first! : last!;
-    const rows: Row[] =
+    const rows: MessageRow[] =
       limit === 0
         ? []
         : await em.execute(
@@ -200,7 +203,7 @@ export class MessageService {
    * answers the ids it newly marked. Row locks make concurrent calls mark each message once;
    * one receipt is published per call that marked something.
    */
-  async markRead(em: EntityManager, viewerId: string, input: MarkReadInput): Promise<{ conversation: Conversation; messageIds: string[] }> {
+  async markRead(em: EntityManager, viewerId: string, input: MarkReadInput): Promise<{ conversation: ConversationView; messageIds: string[] }> {
     const conversation = await this.options.conversations.getForViewer(em, viewerId, input.conversationId);
     const senderId = otherParticipantId(conversation, viewerId);
     let ids: string[] | null = null;
@@ -248,6 +251,13 @@ export function checkClientMessageId(value: string | null | undefined): string |
     throw badInput(`clientMessageId must be 1 to ${CLIENT_MESSAGE_ID_MAX} characters`, 'clientMessageId');
   }
   return value;
+}
+
+/** A reply's target: null when absent; not an id at all is BAD_USER_INPUT (send_message() checks the rest). */
+export function checkReplyToId(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isUuid(value)) throw badInput('replyToId must name a message of this conversation', 'replyToId');
+  return value.toLowerCase();
 }
 
 function checkMetadata(value: Record<string, unknown> | null | undefined): Record<string, unknown> {

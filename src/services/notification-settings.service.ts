@@ -25,6 +25,9 @@ const FLAGS = ['pushEnabled', 'emailEnabled', 'newMessagePush', 'newApplicationP
 
 /** Notification preferences and push devices of the viewer. */
 export class NotificationSettingsService {
+  /** @param maxDevicesPerUser registering one more device replaces the least recently seen one. */
+  constructor(private readonly maxDevicesPerUser = 20) {}
+
   /** The stored preferences, or the contract's defaults when the user never changed them. */
   async preferences(em: EntityManager, userId: string): Promise<NotificationPreferences> {
     const stored = await em.findOne(NotificationPreferences, { user: userId });
@@ -67,6 +70,12 @@ export class NotificationSettingsService {
        on conflict (token) do update set user_id = excluded.user_id, platform = excluded.platform, last_seen_at = now()
        returning *`,
       [randomUUID(), userId, trimmed, platform],
+    );
+    // The cap: 300 registrations leave the 20 most recently seen devices, not 300 push targets.
+    await em.execute(
+      `delete from push_devices where id in (
+         select id from push_devices where user_id = ? order by last_seen_at desc nulls last, created_at desc offset ?)`,
+      [userId, this.maxDevicesPerUser],
     );
     return em.map(PushDevice, rows[0]);
   }

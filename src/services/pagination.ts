@@ -45,7 +45,7 @@ export function decodeActivityCursor(cursor: string): [string, string] {
   return [activity, id.toLowerCase()];
 }
 
-function isTimestampText(value: string): boolean {
+export function isTimestampText(value: string): boolean {
   const match = TIMESTAMP_TEXT.exec(value);
   if (!match) return false;
   const [year, month, day, hour, minute, second, offsetHours] = match.slice(1).map(Number);

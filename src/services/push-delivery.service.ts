@@ -3,10 +3,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import type { PushMessage, PushPlatform, PushResult, PushTransport } from '../push/push-transport';
+import type { PushResult, PushTransport } from '../push/push-transport';
 import { sendWithRetry, type RetryOptions } from '../push/retry';
 import type { NotificationType } from '../schema/common/enums';
-import type { Row } from './rows';
+import { CLAIMED_DELIVERY_COLUMNS, toPushMessage, type ClaimedDeliveryRow } from '../db/rows/push.rows';
+import type { IdRow } from '../db/rows/row-values';
 
 /** A notification about to be stored: what every device of the recipient will show. */
 export interface NotificationDraft {
@@ -46,6 +47,15 @@ export interface PushDeliveryOptions {
   retry: Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'sleep'>;
 }
 
+/**
+ * How long a claimed delivery may wait for the provider's answer before maintenance takes its
+ * worker for dead. Far longer than a send with its retries (firebase-admin's own retries of a
+ * 503 take 7 s; sendWithRetry's backoff under a minute).
+ */
+export const SENDING_LEASE_MS = 5 * 60_000;
+/** A delivery is claimed at most twice: its first send, and one more after an expired lease. */
+const MAX_CLAIMS = 2;
+
 const EMPTY: DeliverySummary = { sent: 0, invalidTokens: 0, failed: 0 };
 
 /**
@@ -54,7 +64,8 @@ const EMPTY: DeliverySummary = { sent: 0, invalidTokens: 0, failed: 0 };
  * Each (notification, device) pair is a `push_deliveries` row. `send` claims the pending rows
  * (pending -> sending) in one statement before calling the provider and records the answer
  * afterwards, so two workers never send the same pair and a run repeated after a crash never
- * sends it twice: a pair claimed by a process that died stays `sending` (at most once).
+ * sends it twice: a pair claimed by a process that died stays `sending` until its lease
+ * ({@link SENDING_LEASE_MS}) runs out, then maintenance sends it again, once.
  * Transient provider failures are retried with backoff up to `retry.maxAttempts`; tokens the
  * provider reports unregistered or invalid are deleted from `push_devices`.
  */
@@ -69,8 +80,8 @@ export class PushDeliveryService {
     const id = await this.insert(tx, draft, 'ready', null);
     if (deviceIds.length > 0) {
       await tx.execute(
-        `insert into push_deliveries (notification_id, device_id) select ?, unnest(?::uuid[]) on conflict do nothing`,
-        [id, `{${deviceIds.join(',')}}`],
+        `insert into push_deliveries (notification_id, device_id) select ?, unnest(array[?]::uuid[]) on conflict do nothing`,
+        [id, deviceIds],
       );
     }
     return id;
@@ -85,8 +96,8 @@ export class PushDeliveryService {
   async release(tx: EntityManager, notificationId: string, badge: number, deviceIds: string[]): Promise<void> {
     await tx.execute(`update push_notifications set state = 'ready', badge = ?, due_at = null where id = ?`, [badge, notificationId]);
     await tx.execute(
-      `insert into push_deliveries (notification_id, device_id) select ?, unnest(?::uuid[]) on conflict do nothing`,
-      [notificationId, `{${deviceIds.join(',')}}`],
+      `insert into push_deliveries (notification_id, device_id) select ?, unnest(array[?]::uuid[]) on conflict do nothing`,
+      [notificationId, deviceIds],
     );
   }
 
@@ -96,12 +107,12 @@ export class PushDeliveryService {
    */
   async send(notificationId: string): Promise<DeliverySummary> {
     const em = this.fork();
-    const claimed: Row[] = await em.execute(
-      `update push_deliveries d set state = 'sending', attempted_at = now()
+    const claimed: ClaimedDeliveryRow[] = await em.execute(
+      `update push_deliveries d set state = 'sending', attempted_at = now(), attempts = d.attempts + 1
        from push_notifications n, push_devices p
        where d.notification_id = ? and d.state = 'pending'
          and n.id = d.notification_id and p.id = d.device_id and p.user_id = n.user_id
-       returning d.device_id, p.token, p.platform, n.type, n.title, n.body, n.data, n.collapse_key, n.thread_id, n.badge`,
+       returning ${CLAIMED_DELIVERY_COLUMNS}`,
       [notificationId],
     );
     // A device removed (or handed to another user) since the notification was composed.
@@ -130,44 +141,70 @@ export class PushDeliveryService {
         notificationId,
       ],
     );
-    const invalid = outcomes.filter(({ result }) => result.outcome === 'invalid_token').map(({ row }) => String(row.device_id));
+    const invalid = outcomes.filter(({ result }) => result.outcome === 'invalid_token').map(({ row }) => row.device_id);
     if (invalid.length > 0) {
-      const deleted = await em.execute(`delete from push_devices where id = any(?::uuid[]) returning id`, [`{${invalid.join(',')}}`]);
+      const deleted = await em.execute(`delete from push_devices where id = any(array[?]::uuid[]) returning id`, [invalid]);
       metrics.pushTokensDeleted.inc(deleted.length);
     }
     for (const { result } of outcomes) metrics.pushDeliveries.inc({ transport: transport.name, outcome: result.outcome });
     const summary = {
       sent: outcomes.filter(({ result }) => result.outcome === 'sent').length,
       invalidTokens: invalid.length,
-      failed: outcomes.filter(({ result }) => result.outcome === 'transient_error' || result.outcome === 'error').length,
+      failed: outcomes.filter(({ result }) => result.outcome === 'transient_error' || result.outcome === 'ambiguous' || result.outcome === 'error').length,
     };
     this.options.logger.info({ notificationId, type: claimed[0].type, devices: claimed.length, ...summary }, 'push notification delivered');
     return summary;
   }
 
+  /**
+   * Deliveries whose lease ran out: claimed (`sending`) more than `leaseMs` ago (by the
+   * database's clock, which set `attempted_at`) and never
+   * answered, because their worker died during the provider call. Claimed once: back to
+   * `pending`, to be sent again once (a copy that arrives replaces the first, see
+   * {@link PushMessage.collapseKey}). Claimed twice: `failed`. Answers the notifications to send.
+   */
+  async expireLeases(leaseMs = SENDING_LEASE_MS, limit = 1000): Promise<string[]> {
+    const em = this.fork();
+    await em.execute(
+      `update push_deliveries set state = 'failed', error = 'lease expired twice', finished_at = now()
+       where state = 'sending' and attempted_at < now() - make_interval(secs => ? / 1000.0) and attempts >= ?`,
+      [leaseMs, MAX_CLAIMS],
+    );
+    const rows: { notification_id: string }[] = await em.execute(
+      `update push_deliveries d set state = 'pending'
+       where (d.notification_id, d.device_id) in (
+         select notification_id, device_id from push_deliveries
+         where state = 'sending' and attempted_at < now() - make_interval(secs => ? / 1000.0) and attempts < ? limit ? for update skip locked)
+       returning d.notification_id`,
+      [leaseMs, MAX_CLAIMS, limit],
+    );
+    if (rows.length > 0) this.options.logger.warn({ deliveries: rows.length }, 'push deliveries whose worker died mid-call are sent again, once');
+    return [...new Set(rows.map((row) => String(row.notification_id)))];
+  }
+
   /** Notifications of a recipient (and conversation) with deliveries never claimed: a composer died before sending. */
   async pendingNotifications(userId: string, conversationId: string | null): Promise<string[]> {
-    const rows: Row[] = await this.fork().execute(
+    const rows: IdRow[] = await this.fork().execute(
       `select distinct n.id from push_notifications n join push_deliveries d on d.notification_id = n.id and d.state = 'pending'
        where n.user_id = ? and n.conversation_id is not distinct from ?::uuid and n.state = 'ready'`,
       [userId, conversationId],
     );
-    return rows.map((row) => String(row.id));
+    return rows.map((row) => row.id);
   }
 
   /** Ready notifications with deliveries left pending for longer than `olderThan` (any recipient). */
   async stalePendingNotifications(olderThan: Date, limit = 1000): Promise<string[]> {
-    const rows: Row[] = await this.fork().execute(
+    const rows: IdRow[] = await this.fork().execute(
       `select distinct d.notification_id as id from push_deliveries d join push_notifications n on n.id = d.notification_id
        where d.state = 'pending' and n.state = 'ready' and n.created_at < ? limit ?`,
       [olderThan, limit],
     );
-    return rows.map((row) => String(row.id));
+    return rows.map((row) => row.id);
   }
 
   /** Deletes notifications (and their delivery records) created before `before`, held ones excepted. */
   async prune(before: Date): Promise<number> {
-    const rows: Row[] = await this.fork().execute(
+    const rows: IdRow[] = await this.fork().execute(
       `delete from push_notifications where created_at < ? and state <> 'held' returning id`,
       [before],
     );
@@ -175,7 +212,7 @@ export class PushDeliveryService {
   }
 
   private async insert(em: EntityManager, draft: NotificationDraft, state: 'ready' | 'held', dueAt: Date | null): Promise<string> {
-    const rows: Row[] = await em.execute(
+    const rows: IdRow[] = await em.execute(
       `insert into push_notifications
          (id, event_key, user_id, conversation_id, type, title, body, data, collapse_key, thread_id, badge, state, due_at)
        values (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)
@@ -197,25 +234,12 @@ export class PushDeliveryService {
         dueAt,
       ],
     );
-    return String(rows[0].id);
+    return rows[0].id;
   }
 
   private fork(): EntityManager {
     return this.options.orm.em.fork() as EntityManager;
   }
-}
-
-function toPushMessage(row: Row): PushMessage {
-  return {
-    token: String(row.token),
-    platform: row.platform as PushPlatform,
-    title: String(row.title),
-    body: String(row.body),
-    data: (row.data as Record<string, string>) ?? {},
-    collapseKey: String(row.collapse_key),
-    threadId: String(row.thread_id),
-    badge: row.badge === null || row.badge === undefined ? undefined : Number(row.badge),
-  };
 }
 
 function deliveryState(result: PushResult): 'sent' | 'invalid_token' | 'failed' {

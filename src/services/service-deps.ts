@@ -9,6 +9,7 @@ import type { PushTransport } from '../push/push-transport';
 import type { ObjectStorage } from '../storage/object-storage';
 import type { JobQueue } from './job-queue';
 import type { Outbox } from './outbox';
+import type { OperationLimits } from './operation-limits';
 import type { MessageRateLimiter } from './rate-limiter';
 
 /** What the services are built from: the real parts, chosen once at start by main.ts or a test. */
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   pubsub: PubSub;
   presence: PresenceTracker;
   rateLimiter: MessageRateLimiter;
+  /** Per-user limits of every operation class (reads, writes, conversation starts, ...). */
+  operationLimits: OperationLimits;
   config: Config;
   logger: Logger;
   metrics: Metrics;

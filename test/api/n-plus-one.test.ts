@@ -5,12 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { onQuery } from '../../src/db/orm';
-import { ConversationsDocument, MessagesDocument, type ConversationsQuery } from '../generated/graphql';
+import { ChangedHistoryDocument, ConversationsDocument, MessagesDocument, type ConversationsQuery } from '../generated/graphql';
 import { QUIET_BACKGROUND, startTestServer, type GraphQLResponse, type TestServer } from '../helpers/test-server';
 
 /** The most statements either request may take; the counts for 5 and 50 must also be equal. */
-const MAX_LIST_STATEMENTS = 5;
+// Six: blocks (isBlocked, blockedByViewer and hidden presence) add one batched read of user_blocks.
+const MAX_LIST_STATEMENTS = 6;
 const MAX_HISTORY_STATEMENTS = 3;
+/** History with replyTo, reactions and their users, and unreadCount: each a batched statement. */
+const MAX_CHANGED_HISTORY_STATEMENTS = 7;
 
 let server: TestServer;
 
@@ -54,7 +57,7 @@ interface Setup {
 async function viewerWith(count: number): Promise<Setup> {
   const viewerId = randomUUID();
   const otherIds = Array.from({ length: count }, () => randomUUID());
-  await sql(`insert into users (id, display_name) select unnest(?::uuid[]), 'user'`, [`{${[viewerId, ...otherIds].join(',')}}`]);
+  await sql(`insert into users (id, display_name) select unnest(array[?]::uuid[]), 'user'`, [[viewerId, ...otherIds]]);
   const conversationIds = otherIds.map(() => randomUUID());
   const conversations: unknown[] = [];
   const messages: unknown[] = [];
@@ -97,6 +100,7 @@ function checkList(response: ConversationsResult, setup: Setup): void {
     const system = i % 5 === 4;
     expect(node.unreadCount).toBe(system ? 1 : 2);
     expect(node.otherParticipant.id).toBe(otherId);
+    expect([node.isBlocked, node.blockedByViewer]).toEqual([false, false]);
     expect(node.participants.map((p) => p.id).sort()).toEqual([setup.viewerId, otherId].sort());
     for (const participant of node.participants) expect(participant.presence.status).toBe('OFFLINE');
     expect(node.lastMessage).toMatchObject({ sequence: 3, content: `last ${i}`, type: system ? 'SYSTEM' : 'TEXT' });
@@ -152,4 +156,49 @@ test('a page of 50 messages with senders runs as many statements as a page of 5'
   }
   expect(counts[1]).toBe(counts[0]);
   expect(counts[0]).toBeLessThanOrEqual(MAX_HISTORY_STATEMENTS);
+});
+
+test('a page of messages with replies and reactions (grouped, with users) runs as many statements for 50 as for 5', async () => {
+  const setup = await viewerWith(1);
+  const [conversationId] = setup.conversationIds;
+  const otherId = setup.otherIds[0];
+  // 60 messages more, each answering the one before it, each with reactions of both participants.
+  const values = Array.from({ length: 60 }, (_, i) => `(gen_random_uuid(), ?, ${i + 4}, 'TEXT', ?::uuid, 'm${i + 4}', now(), now())`);
+  await sql(
+    `insert into messages (id, conversation_id, sequence, type, sender_id, content, created_at, delivered_at) values ${values.join(', ')}`,
+    Array.from({ length: 60 }, (_, i) => [conversationId, i % 2 === 0 ? setup.viewerId : otherId]).flat(),
+  );
+  await sql(
+    `update messages m set reply_to_id = p.id from messages p
+     where m.conversation_id = ? and p.conversation_id = m.conversation_id and p.sequence = m.sequence - 1`,
+    [conversationId],
+  );
+  await sql(
+    `insert into message_reactions (message_id, user_id, emoji)
+     select m.id, u.id, e.emoji from messages m, unnest(array[?]::uuid[]) as u(id), unnest(array['👍', '🎉']) as e(emoji)
+     where m.conversation_id = ? and (e.emoji = '👍' or u.id = ?)`,
+    [[setup.viewerId, otherId], conversationId, otherId],
+  );
+  await sql('update conversations set last_sequence = 63 where id = ?', [conversationId]);
+
+  await server.request(MessagesDocument, { id: conversationId, first: 1 }, setup.token); // warm-up
+  const counts: number[] = [];
+  for (const size of [5, 50]) {
+    const { result, statements } = await counting(() => server.request(ChangedHistoryDocument, { id: conversationId, first: size }, setup.token));
+    expect(result.errors).toBeUndefined();
+    const edges = result.data!.conversation.messages.edges;
+    expect(edges).toHaveLength(size);
+    for (const [i, { node }] of edges.entries()) {
+      expect(node.replyTo?.id ?? null).toBe(i === 0 ? null : edges[i - 1].node.id);
+      expect(node.reactions.map((r) => [r.emoji, r.count, r.reactedByViewer])).toEqual([
+        ['👍', 2, true],
+        ['🎉', 1, false],
+      ]);
+      expect(node.reactions[1].users.map((u) => u.id)).toEqual([otherId]);
+    }
+    report(`conversation.messages(first: ${size}) with replyTo and reactions`, statements);
+    counts.push(statements.length);
+  }
+  expect(counts[1]).toBe(counts[0]);
+  expect(counts[0]).toBeLessThanOrEqual(MAX_CHANGED_HISTORY_STATEMENTS);
 });

@@ -271,7 +271,7 @@ describe('conversation list', () => {
       .split('')
       .map((digit) => uuidStartingWith(digit));
     const strangers = [uuidStartingWith('1'), uuidStartingWith('f')];
-    await sql(`insert into users (id, display_name) select unnest(?::uuid[]), 'someone'`, [`{${[...others, ...strangers].join(',')}}`]);
+    await sql(`insert into users (id, display_name) select unnest(array[?]::uuid[]), 'someone'`, [[...others, ...strangers]]);
 
     const rows: unknown[][] = [];
     const insert = (a: string, b: string, job: string, status: Status, createdAt: string, lastMessageAt: string | null) => {

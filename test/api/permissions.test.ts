@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
+  AddReactionDocument,
   ArchiveConversationDocument,
+  BlockedUsersDocument,
+  BlockUserDocument,
+  EraseUserDocument,
+  ExportUserDataDocument,
+  ReportMessageDocument,
+  ReportsDocument,
+  ReportUserDocument,
+  ResolveReportDocument,
+  UnblockUserDocument,
   ConversationDocument,
   ConversationsDocument,
+  DeleteMessageDocument,
+  EditMessageDocument,
   MarkReadDocument,
   MeDocument,
   MessagesDocument,
@@ -11,6 +23,8 @@ import {
   PostSystemMessageDocument,
   PushDevicesDocument,
   RegisterPushDeviceDocument,
+  RemoveReactionDocument,
+  SearchMessagesDocument,
   SendMessageDocument,
   ServiceStartConversationDocument,
   StartConversationDocument,
@@ -27,15 +41,21 @@ import { actor, startTestServer, type Actor, type TestServer } from '../helpers/
  * Outsiders get NOT_FOUND for a conversation, exactly as for one that does not exist.
  */
 type Caller = 'participant' | 'otherParticipant' | 'outsider' | 'service' | 'noToken';
-type Expected = 'OK' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+type Expected = 'OK' | 'NOT_FOUND' | 'FORBIDDEN' | 'UNAUTHENTICATED' | 'BAD_USER_INPUT';
 
 interface World {
   owner: Actor;
   other: Actor;
   outsider: Actor;
+  /** Someone nobody shares a conversation with: the target of blocks. */
+  stranger: Actor;
+  /** A report by the other participant of the owner's first message. */
+  reportId: string;
   serviceToken: string;
   conversationId: string;
   messageFromOwner: string;
+  /** A message of the owner that each deleteMessage call may delete (the owner's makes it a tombstone). */
+  messageToDelete: string;
 }
 
 interface Case {
@@ -66,10 +86,24 @@ const serviceOnly: Record<Caller, Expected> = {
   noToken: 'UNAUTHENTICATED',
 };
 
+/** Only the sender changes a message: the other participant is FORBIDDEN, an outsider NOT_FOUND. */
+const sendersOwn: Record<Caller, Expected> = {
+  participant: 'OK',
+  otherParticipant: 'FORBIDDEN',
+  outsider: 'NOT_FOUND',
+  service: 'FORBIDDEN',
+  noToken: 'UNAUTHENTICATED',
+};
+
 const op = <R, V>(doc: TypedDocumentNode<R, V>, variables: V) => [doc, variables] as [TypedDocumentNode<unknown, never>, unknown];
 
 const cases: Case[] = [
   { name: 'me', call: () => op(MeDocument, {}), expected: anyUser },
+  { name: 'searchMessages', call: () => op(SearchMessagesDocument, { query: 'first' }), expected: anyUser },
+  { name: 'editMessage', call: (w) => op(EditMessageDocument, { input: { messageId: w.messageFromOwner, content: 'first!' } }), expected: sendersOwn },
+  { name: 'deleteMessage', call: (w) => op(DeleteMessageDocument, { messageId: w.messageToDelete }), expected: sendersOwn },
+  { name: 'addReaction', call: (w) => op(AddReactionDocument, { messageId: w.messageFromOwner, emoji: '👍' }), expected: onConversation },
+  { name: 'removeReaction', call: (w) => op(RemoveReactionDocument, { messageId: w.messageFromOwner, emoji: '👍' }), expected: onConversation },
   { name: 'conversation', call: (w) => op(ConversationDocument, { id: w.conversationId }), expected: onConversation },
   { name: 'conversation.messages', call: (w) => op(MessagesDocument, { id: w.conversationId, first: 10 }), expected: onConversation },
   { name: 'conversations', call: () => op(ConversationsDocument, {}), expected: anyUser },
@@ -112,6 +146,25 @@ const cases: Case[] = [
     call: (w) => op(PostSystemMessageDocument, { input: { conversationId: w.conversationId, content: 'Application accepted' } }),
     expected: serviceOnly,
   },
+  { name: 'blockedUsers', call: () => op(BlockedUsersDocument, {}), expected: anyUser },
+  { name: 'blockUser', call: (w) => op(BlockUserDocument, { userId: w.stranger.id }), expected: anyUser },
+  { name: 'unblockUser', call: (w) => op(UnblockUserDocument, { userId: w.stranger.id }), expected: anyUser },
+  {
+    name: 'reportMessage',
+    call: (w) => op(ReportMessageDocument, { input: { messageId: w.messageFromOwner, reason: 'SPAM' } }),
+    // The owner's own message: BAD_USER_INPUT for the owner.
+    expected: { ...onConversation, participant: 'BAD_USER_INPUT' },
+  },
+  {
+    name: 'reportUser',
+    // The outsider reports the other participant, with whom no case above starts a conversation.
+    call: (w, caller) => op(ReportUserDocument, { input: { userId: caller?.id === w.other.id ? w.owner.id : w.other.id, reason: 'OTHER' } }),
+    expected: onConversation,
+  },
+  { name: 'reports', call: () => op(ReportsDocument, {}), expected: serviceOnly },
+  { name: 'resolveReport', call: (w) => op(ResolveReportDocument, { id: w.reportId, status: 'DISMISSED' }), expected: serviceOnly },
+  { name: 'exportUserData', call: (w) => op(ExportUserDataDocument, { userId: w.owner.id }), expected: serviceOnly },
+  { name: 'eraseUser', call: () => op(EraseUserDocument, { userId: randomUUID() }), expected: serviceOnly },
 ];
 
 let server: TestServer;
@@ -119,12 +172,26 @@ let world: World;
 
 beforeAll(async () => {
   server = await startTestServer();
-  const [owner, other, outsider] = await Promise.all([actor(server, 'Owner'), actor(server, 'Other'), actor(server, 'Outsider')]);
-  for (const person of [owner, other, outsider]) await server.request(MeDocument, {}, person.token);
+  const [owner, other, outsider, stranger] = await Promise.all([actor(server, 'Owner'), actor(server, 'Other'), actor(server, 'Outsider'), actor(server, 'Stranger')]);
+  for (const person of [owner, other, outsider, stranger]) await server.request(MeDocument, {}, person.token);
   const started = await server.request(StartConversationDocument, { input: { participantId: other.id } }, owner.token);
   const conversationId = started.data!.startConversation.id;
   const sent = await server.request(SendMessageDocument, { input: { conversationId, content: 'first' } }, owner.token);
-  world = { owner, other, outsider, serviceToken: await server.serviceToken(), conversationId, messageFromOwner: sent.data!.sendMessage.id };
+  const messageFromOwner = sent.data!.sendMessage.id;
+  const report = await server.request(ReportMessageDocument, { input: { messageId: messageFromOwner, reason: 'SCAM' } }, other.token);
+  const reportId = report.data!.reportMessage.id;
+  const toDelete = await server.request(SendMessageDocument, { input: { conversationId, content: 'to delete' } }, owner.token);
+  world = {
+    owner,
+    other,
+    outsider,
+    stranger,
+    reportId,
+    serviceToken: await server.serviceToken(),
+    conversationId,
+    messageFromOwner,
+    messageToDelete: toDelete.data!.sendMessage.id,
+  };
 });
 afterAll(() => server.stop());
 

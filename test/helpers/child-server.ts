@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { startServerProcess, type ServerProcess } from '../../bench/lib';
-import { TEST_JWT_SECRET, testDataDir } from './test-server';
+import { TEST_JWT_SECRET, TEST_OPERATION_LIMITS, testDataDir } from './test-server';
 
 /** A port nobody listens on right now (the OS picks it), for a server or redis-server of a test's own. */
 export async function freePort(): Promise<number> {
@@ -24,6 +24,8 @@ export async function startChildServer(name: string, env: Record<string, string>
       MIGRATE_ON_START: 'false',
       LOG_LEVEL: 'error',
       DATA_DIR: testDataDir(name),
+      RATE_LIMITS: TEST_OPERATION_LIMITS,
+      HTTP_MAX_CONCURRENT_PER_USER: '100000',
       ...env,
     },
     await freePort(),

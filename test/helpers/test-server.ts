@@ -11,6 +11,14 @@ import { MeDocument, StartConversationDocument } from '../generated/graphql';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
+/**
+ * The per-user operation limits are off for the suite (its users start many conversations, and
+ * every test client shares 127.0.0.1 and the shared Redis); test/abuse sets its own RATE_LIMITS.
+ */
+export const TEST_OPERATION_LIMITS = ['read', 'write', 'conversationStart', 'strangerStart', 'fanout', 'typing', 'deviceRegistration', 'failedLogin']
+  .map((name) => `${name}=100000000/1`)
+  .join(',');
+
 export interface GraphQLResponse<T> {
   status: number;
   data?: T | null;
@@ -78,6 +86,8 @@ export async function startTestServer(env: Record<string, string | undefined> = 
     // Agenda leaves a lock watchdog timer of half this after each job run (a recurring job may
     // come due while a test runs): short, so that Jest is not kept waiting at the end.
     JOBS_LOCK_LIFETIME_MS: '2000',
+    RATE_LIMITS: TEST_OPERATION_LIMITS,
+    HTTP_MAX_CONCURRENT_PER_USER: '100000',
     ...env,
   });
   const service = await startService(config, { ...options, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), port: 0, host: '127.0.0.1' });
@@ -128,7 +138,8 @@ export function testDataDir(name: string): string {
 
 /**
  * Settings for a server whose SQL statements a test counts: the outbox relay's sweep and
- * presence's heartbeat and sweep (background work, tested elsewhere) wait ten minutes, so they
+ * presence's heartbeat and sweep, the webhook dispatcher and the email digests (background work,
+ * tested elsewhere) wait ten minutes or more, so they
  * never land in a measured window.
  */
 export const QUIET_BACKGROUND: Record<string, string> = {
@@ -136,4 +147,7 @@ export const QUIET_BACKGROUND: Record<string, string> = {
   PRESENCE_HEARTBEAT_MS: '600000',
   PRESENCE_INSTANCE_TTL_MS: '1800000',
   PRESENCE_SWEEP_MS: '600000',
+  WEBHOOK_DISPATCH_MS: '600000',
+  // Once a year instead of every minute: a minute boundary could fall into a measured window.
+  EMAIL_DIGEST_CRON: '0 0 1 1 *',
 };

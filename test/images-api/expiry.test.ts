@@ -26,7 +26,7 @@ async function upload(server: TestServer, token: string, conversationId: string,
 async function expire(server: TestServer, messageIds: string[]): Promise<void> {
   await server.service.orm.em
     .fork()
-    .execute(`update message_images set delete_after = now() - interval '1 minute' where message_id = any(?::uuid[])`, [`{${messageIds.join(',')}}`]);
+    .execute(`update message_images set delete_after = now() - interval '1 minute' where message_id = any(array[?]::uuid[])`, [messageIds]);
 }
 
 async function imageRow(server: TestServer, messageId: string) {

@@ -12,6 +12,7 @@ export interface ImageInput {
   conversationId: string;
   caption?: string | null;
   clientMessageId?: string | null;
+  replyToId?: string | null;
 }
 
 export interface UploadOptions {

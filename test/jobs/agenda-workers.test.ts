@@ -90,12 +90,12 @@ test('two workers run every job scheduled by a process that has gone, each once'
   const db = () => a.deps.services.deps.orm.em.fork() as EntityManager;
 
   await waitFor(async () => (await runs(metrics, 'deliver-conversation-push')) >= 12, '12 delivery runs');
-  const ids = `{${conversations.map((c) => c.conversationId).join(',')}}`;
+  const ids = conversations.map((c) => c.conversationId);
   const delivered = await db().execute(
     `select n.conversation_id, count(distinct n.id)::int as notifications, count(d.*)::int as deliveries,
             count(*) filter (where d.state = 'sent')::int as sent
      from push_notifications n join push_deliveries d on d.notification_id = n.id
-     where n.conversation_id = any(?::uuid[]) group by n.conversation_id`,
+     where n.conversation_id = any(array[?]::uuid[]) group by n.conversation_id`,
     [ids],
   );
   expect(delivered).toHaveLength(12);
@@ -110,7 +110,10 @@ test('two workers run every job scheduled by a process that has gone, each once'
   expect(recurring).toEqual([
     { name: 'archive-idle-conversations', n: 1 },
     { name: 'delete-expired-images', n: 1 },
+    { name: 'delete-pending-objects', n: 1 },
+    { name: 'prune-delivery-logs', n: 1 },
     { name: 'push-maintenance', n: 1 },
+    { name: 'send-email-digests', n: 1 },
   ]);
 
   // A due run of a recurring job happens on one worker only.

@@ -42,7 +42,12 @@ afterAll(async () => {
 
 describe('the auto-archive service', () => {
   const pubsub = new InProcessPubSub();
-  const service = new AutoArchiveService(new EventPublisher(pubsub, logger, outbox), createMetrics(), logger, 60_000);
+  const service = new AutoArchiveService({
+    events: new EventPublisher({ pubsub, logger, outbox }),
+    metrics: createMetrics(),
+    logger,
+    outboxLeaseMs: 60_000,
+  });
   const tag = `archive-${randomUUID().slice(0, 8)}`;
   afterAll(() => removeSeed(em(), tag));
 

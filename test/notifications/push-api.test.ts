@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createFcmTransport, type FcmTransport } from '../../src/push/fcm-transport';
 import { PresenceStatus } from '../../src/schema/common/enums';
 import {
+  AddReactionDocument,
+  DeleteMessageDocument,
+  EditMessageDocument,
   MeDocument,
   NotifyUserDocument,
   RegisterPushDeviceDocument,
@@ -70,6 +73,20 @@ describe('one instance', () => {
     expect(requests[0].message.apns.payload.aps).toEqual({ 'thread-id': conversationId, badge: 3, sound: 'default' });
     expect(await metricValue(server, 'job_runs_total', { job: 'deliver-conversation-push', outcome: 'success' })).toBeGreaterThanOrEqual(1);
     expect(await metricValue(server, 'push_notifications_total', { type: 'NEW_MESSAGE', outcome: 'sent' })).toBeGreaterThanOrEqual(1);
+  });
+
+  test('edits, reactions and deletions of a message push nothing more', async () => {
+    const { ana, token, conversationId } = await pairWithDevice(server);
+    const sent = await send(server, ana, conversationId, 'Can you come on Monday?');
+    const messageId = sent.data!.sendMessage.id;
+    await waitUntil(() => fcm.requestsFor(token).length > 0, 'the push of the message to reach FCM', 5000);
+    await sleep(WINDOW_MS + 300);
+    expect(fcm.requestsFor(token)).toHaveLength(1);
+    expect((await server.request(EditMessageDocument, { input: { messageId, content: 'Can you come on Tuesday?' } }, ana.token)).errors).toBeUndefined();
+    expect((await server.request(AddReactionDocument, { messageId, emoji: '🙏' }, ana.token)).errors).toBeUndefined();
+    expect((await server.request(DeleteMessageDocument, { messageId }, ana.token)).errors).toBeUndefined();
+    await sleep(WINDOW_MS + 800);
+    expect(fcm.requestsFor(token)).toHaveLength(1);
   });
 
   test('a token FCM reports unregistered is removed from push_devices', async () => {

@@ -14,6 +14,7 @@ import { ConversationService } from '../../src/services/conversation.service';
 import { EventPublisher } from '../../src/services/event-publisher';
 import type { JobQueue } from '../../src/services/job-queue';
 import { MessageAnnouncer } from '../../src/services/message-announcer';
+import { MessageChangeStore } from '../../src/services/message-change-store';
 import { MessageStore } from '../../src/services/message-store';
 import { MessageService } from '../../src/services/message.service';
 import { NotificationSettingsService, type PreferencesInput } from '../../src/services/notification-settings.service';
@@ -117,7 +118,7 @@ export class PushHarness {
     const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
     this.sql = new PgSql({ connectionString: process.env.DATABASE_URL!, max: 4, preparedStatements: true });
     this.outbox = new Outbox({ sql: this.sql, logger, leaseMs: 60_000, sweepMs: 60_000 });
-    const events = new EventPublisher(new InProcessPubSub(), logger, this.outbox);
+    const events = new EventPublisher({ pubsub: new InProcessPubSub(), logger, outbox: this.outbox });
     this.conversations = new ConversationService(events);
     this.delivery = new PushDeliveryService({ orm, transport: timedTransport(transport, this.metrics), metrics: this.metrics, logger, retry: { maxAttempts: 3, sleep: async () => undefined } });
     this.notifications = new NotificationService({
@@ -140,7 +141,15 @@ export class PushHarness {
       decidePush: (message, participants) => this.notifications.messageStored(message, participants),
     });
     this.store = new MessageStore(60_000);
-    const pipeline = new SendPipeline({ sql: this.sql, store: this.store, rateLimiter: MessageRateLimiter.create(100_000), announcer: this.announcer });
+    const pipeline = new SendPipeline({
+      sql: this.sql,
+      store: this.store,
+      rateLimiter: MessageRateLimiter.create(100_000),
+      announcer: this.announcer,
+      changes: new MessageChangeStore(),
+      events,
+      outbox: this.outbox,
+    });
     this.messages = new MessageService({
       conversations: this.conversations,
       events,
@@ -151,6 +160,7 @@ export class PushHarness {
       metrics: this.metrics,
       outboxLeaseMs: 60_000,
       maxLength: 4000,
+      contactInfoPolicy: 'flag',
     });
   }
 

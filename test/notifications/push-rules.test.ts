@@ -1,6 +1,15 @@
 import { DevicePlatform, NotificationOutcome, NotificationType } from '../../src/schema/common/enums';
 import { DomainError } from '../../src/errors';
 import { metricValue, PushHarness, RecordingTransport } from './push-harness';
+import { SENDING_LEASE_MS } from '../../src/services/push-delivery.service';
+
+/** The lease of `bo`'s claimed deliveries began longer ago than SENDING_LEASE_MS (the database's clock decides). */
+async function leaseRunsOut(h: PushHarness, userId: string): Promise<void> {
+  await h.em().execute(
+    `update push_deliveries d set attempted_at = attempted_at - make_interval(secs => ? / 1000.0) from push_notifications n where n.id = d.notification_id and n.user_id = ? and d.state = 'sending'`,
+    [SENDING_LEASE_MS + 1000, userId],
+  );
+}
 
 /**
  * The push rules of CONTRACT.md at service level, against the test database, with a
@@ -364,7 +373,7 @@ describe('no duplicates, nothing lost', () => {
     expect(transport.to(token)).toHaveLength(1);
   });
 
-  test('a job killed while the provider call was in flight is not sent again (at most once per device)', async () => {
+  test('a job killed while the provider call was in flight: nothing more within the lease, then sent again once (fault 5)', async () => {
     const hanging = new RecordingTransport();
     hanging.hang = true;
     const crashed = await PushHarness.create({ transport: hanging, orm: h.orm, clock: h.clock, presence: h.presence });
@@ -375,15 +384,45 @@ describe('no duplicates, nothing lost', () => {
     const deadline = Date.now() + 5000;
     while (hanging.to(token).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(hanging.to(token)).toHaveLength(1);
+    const state = async () =>
+      (await h.em().execute(`select d.state from push_deliveries d join push_notifications n on n.id = d.notification_id where n.user_id = ?`, [bo]))[0].state;
 
-    // "After the restart", the job runs again on a healthy process.
+    // "After the restart", the job runs again on a healthy process: within the lease, nothing.
     expect(await h.notifications.deliverConversation(bo, conversationId)).toBe('nothing');
+    await h.notifications.maintain();
     expect(transport.to(token)).toHaveLength(0);
-    const [row] = await h.em().execute(
-      `select d.state from push_deliveries d join push_notifications n on n.id = d.notification_id where n.user_id = ?`,
-      [bo],
-    );
-    expect(row.state).toBe('sending');
+    expect(await state()).toBe('sending');
+
+    // The lease ran out: maintenance sends it again, once, with the same collapse identity.
+    await leaseRunsOut(h, bo);
+    await h.notifications.maintain();
+    expect(transport.to(token).map((push) => [push.body, push.collapseKey])).toEqual([['in flight', hanging.to(token)[0].collapseKey]]);
+    expect(await state()).toBe('sent');
+    await leaseRunsOut(h, bo);
+    await h.notifications.maintain();
+    expect(transport.to(token)).toHaveLength(1);
+  });
+
+  test('a delivery whose second lease runs out too ends failed, never a third send', async () => {
+    const hanging = new RecordingTransport();
+    hanging.hang = true;
+    const crashed = await PushHarness.create({ transport: hanging, orm: h.orm, clock: h.clock, presence: h.presence });
+    const { ana, bo, token, conversationId } = await pair();
+    await h.send(ana, conversationId, 'twice in flight');
+    h.clock.advance(3000);
+    void crashed.notifications.deliverConversation(bo, conversationId);
+    const deadline = Date.now() + 5000;
+    while (hanging.to(token).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await leaseRunsOut(h, bo);
+    void crashed.notifications.maintain();
+    while (hanging.to(token).length < 2 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 10));
+    expect(hanging.to(token)).toHaveLength(2);
+
+    await leaseRunsOut(h, bo);
+    await h.notifications.maintain();
+    expect(transport.to(token)).toHaveLength(0);
+    const [row] = await h.em().execute(`select d.state, d.error from push_deliveries d join push_notifications n on n.id = d.notification_id where n.user_id = ?`, [bo]);
+    expect(row).toEqual({ state: 'failed', error: 'lease expired twice' });
   });
 
   test('a batch whose job was lost is scheduled again by the next message and by maintenance', async () => {

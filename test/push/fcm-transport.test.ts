@@ -88,7 +88,7 @@ describe.each([
     expect(ios.android).toBeUndefined();
 
     const web = fcm.requestsFor('web-1')[0].message;
-    expect(web.webpush).toEqual({ headers: { Urgency: 'high' }, notification: { tag: 'conv-1', renotify: true } });
+    expect(web.webpush).toEqual({ headers: { Urgency: 'high', Topic: 'conv-1' }, notification: { tag: 'conv-1', renotify: true } });
   });
 
   it('answers invalid_token for an unregistered or malformed token, and error for a bad payload', async () => {
@@ -124,13 +124,13 @@ describe.each([
     expect(fcm.requestsFor('web')).toHaveLength(1);
   });
 
-  it('reports 503 UNAVAILABLE with a long Retry-After as transient, then succeeds via sendWithRetry', async () => {
+  it('reports 503 UNAVAILABLE with a long Retry-After as ambiguous (maybe delivered), sent again once via sendWithRetry', async () => {
     fcm.script('busy', replies.unavailable(120));
     fcm.script('gone', replies.unregistered());
     const sleeps: number[] = [];
 
     const first = await transport.send([message('busy', 'ANDROID')]);
-    expect(first[0].outcome).toBe('transient_error');
+    expect(first[0].outcome).toBe('ambiguous');
     expect(first[0].error).toMatch(/^messaging\/server-unavailable/);
 
     fcm.script('busy', replies.unavailable(120));
@@ -270,13 +270,15 @@ describe('classifyFcmError', () => {
     ['messaging/invalid-registration-token', '', 'invalid_token'],
     ['messaging/invalid-argument', 'The registration token is not a valid FCM registration token', 'invalid_token'],
     ['messaging/invalid-argument', 'Invalid JSON payload received.', 'error'],
-    ['messaging/internal-error', '', 'transient_error'],
-    ['messaging/server-unavailable', '', 'transient_error'],
-    ['messaging/unavailable', '', 'transient_error'],
+    ['messaging/internal-error', '', 'ambiguous'],
+    ['messaging/server-unavailable', '', 'ambiguous'],
+    ['messaging/unavailable', '', 'ambiguous'],
     ['messaging/message-rate-exceeded', '', 'transient_error'],
     ['messaging/device-message-rate-exceeded', '', 'transient_error'],
-    ['app/network-error', '', 'transient_error'],
-    ['app/network-timeout', '', 'transient_error'],
+    ['messaging/quota-exceeded', '', 'transient_error'],
+    ['app/network-error', 'connect ECONNREFUSED 127.0.0.1:443', 'transient_error'],
+    ['app/network-error', 'socket hang up (ECONNRESET)', 'ambiguous'],
+    ['app/network-timeout', '', 'ambiguous'],
     ['messaging/third-party-auth-error', '', 'error'],
     ['messaging/mismatched-credential', '', 'error'],
     ['app/invalid-credential', '', 'error'],

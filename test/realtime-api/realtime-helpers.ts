@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { CHILD_METRICS_TOKEN } from '../../bench/lib';
 import type { TestServer } from '../helpers/test-server';
 
 export { conversationPair, describeWithRedis } from '../helpers/test-server';
@@ -35,7 +36,9 @@ export function wsUrl(server: TestServer | string): string {
 /** One metric sample from a server's /metrics (0 when absent). */
 export async function metricValue(server: TestServer | string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const base = typeof server === 'string' ? server : server.url.replace(/\/graphql$/, '');
-  const text = await (await fetch(`${base}/metrics`)).text();
+  const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${CHILD_METRICS_TOKEN}` } });
+  if (!response.ok) throw new Error(`/metrics answered ${response.status}`);
+  const text = await response.text();
   const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
   let total = 0;
   for (const line of text.split('\n')) {

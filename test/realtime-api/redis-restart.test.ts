@@ -4,6 +4,9 @@ import { MessageReceivedLeanDocument, SendMessageDocument } from '../generated/g
 import { startTestServer, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, metricValue, sleep, waitForSubscriptions, waitUntil, wsUrl } from './realtime-helpers';
 import { freePort } from '../helpers/child-server';
+import pino from 'pino';
+import { RedisPubSub } from '../../src/realtime/redis-pubsub';
+import { topics } from '../../src/realtime/topics';
 
 /**
  * Redis restarted under a running instance, with messages being sent throughout: open
@@ -118,4 +121,24 @@ class PrivateRedis {
     expect(fresh.values.map((v) => v.messageReceived.sequence)).toEqual(all);
     process.stdout.write(`redis restart: ${all.length} acknowledged, ${refused} refused while Redis was away\n`);
   }, 40_000);
+});
+
+(hasRedisServer ? describeWithRedis : describe.skip)('a subscription ended while Redis is down', () => {
+  it('logs the failed UNSUBSCRIBE instead of leaving an unhandled rejection', async () => {
+    const redis = new PrivateRedis(await freePort());
+    await redis.start();
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(String(JSON.parse(line).msg)) });
+    const pubsub = new RedisPubSub({ url: redis.url, logger, maxRetriesPerRequest: 0, retryBaseMs: 50, retryMaxMs: 100 });
+    try {
+      const subscription = pubsub.subscribe(topics.conversationTyping('offline'));
+      await subscription.ready;
+      await redis.kill();
+      await subscription.return!();
+      await waitUntil(() => warnings.includes('redis unsubscribe failed'), 'the failed UNSUBSCRIBE to be logged');
+    } finally {
+      await pubsub.close();
+      await redis.kill();
+    }
+  });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { execFileSync } from 'node:child_process';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
-import { dropStaleTestDatabases, recreateDatabase } from './test-database';
+import { createLeasedDatabase, dropStaleTestDatabases } from './test-database';
 
 /**
  * Once per `npm test`: a fresh database on the machine's PostgreSQL (DATABASE_URL) or, when it
@@ -21,10 +21,13 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_SERVER_DATABASE_URL = server;
   // Every file a test writes (DATA_DIR of its servers) goes under this run's directory, removed at the end.
   process.env.TEST_RUN_DIR = mkdtempSync(path.join(os.tmpdir(), 'messaging-test-'));
-  // One database per run, so that parallel runs (two checkouts, a helper) never collide.
+  // One database per run, so that parallel runs (two checkouts, a helper, another machine on a
+  // shared server) never collide; only databases whose lease nobody holds are taken for stale.
   await dropStaleTestDatabases(server);
-  const url = await recreateDatabase(server, `messaging_jest_${process.pid}`);
-  process.env.TEST_DATABASE_NAME = `messaging_jest_${process.pid}`;
+  const database = await createLeasedDatabase(server);
+  (globalThis as Record<string, unknown>).__TEST_DATABASE__ = database;
+  const url = database.url;
+  process.env.TEST_DATABASE_NAME = database.name;
   // In a child process: MikroORM's metadata must not be created in Jest's outer realm.
   execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/migrate.ts', 'up'], {
     cwd: path.resolve(__dirname, '../..'),

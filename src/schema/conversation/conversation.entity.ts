@@ -2,6 +2,7 @@ import { Entity, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ConversationStatus } from '../common/enums';
 import { User } from '../user/user.entity';
+import type { ConversationView } from './conversation.view';
 
 /**
  * A one-to-one conversation. The pair is stored in a fixed order (participantA < participantB)
@@ -10,7 +11,7 @@ import { User } from '../user/user.entity';
  */
 @ObjectType()
 @Entity({ tableName: 'conversations' })
-export class Conversation {
+export class Conversation implements ConversationView {
   @Field(() => ID)
   @PrimaryKey({ type: 'uuid' })
   id: string;

@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from '../common/page-info.type';
 import { Conversation } from './conversation.entity';
+import type { ConversationView } from './conversation.view';
 
 @ObjectType()
 export class ConversationEdge {
@@ -8,7 +9,7 @@ export class ConversationEdge {
   cursor: string;
 
   @Field(() => Conversation)
-  node: Conversation;
+  node: ConversationView;
 }
 
 @ObjectType()

@@ -2,12 +2,19 @@ import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-or
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { MessageType } from '../common/enums';
+import { MessageFlag } from '../common/safety-enums';
 import { Conversation } from '../conversation/conversation.entity';
 import { User } from '../user/user.entity';
 import type { MessageImage } from './message-image.entity';
 
 /** The sender as the resolvers read it (what `User`'s fields need). */
 export type SenderProfile = Pick<User, 'id' | 'displayName' | 'avatarUrl' | 'lastSeenAt'>;
+
+/** One emoji on a message and who reacted with it, in the order they did. */
+export interface ReactionRow {
+  emoji: string;
+  userIds: string[];
+}
 
 /** An image row as the resolvers read it, without its message relation. */
 export type MessageImageView = Pick<
@@ -65,6 +72,32 @@ export class Message {
   @Field(() => Date, { nullable: true })
   @Property({ type: 'timestamptz', nullable: true })
   readAt: Date | null = null;
+
+  /** What detection found in the text as written (services/detection), under every CONTACT_INFO_POLICY. */
+  @Field(() => [MessageFlag])
+  @Property({ type: 'text[]', default: '{}' })
+  flags: MessageFlag[] = [];
+  /** The message this one answers (same conversation); resolved by `replyTo` through a loader. */
+  @Property({ type: 'uuid', nullable: true, fieldName: 'reply_to_id' })
+  replyToId: string | null = null;
+
+  @Field(() => Date, { nullable: true, description: 'Set each time the sender edits the content.' })
+  @Property({ type: 'timestamptz', nullable: true })
+  editedAt: Date | null = null;
+
+  @Field(() => Date, { nullable: true, description: 'Set when the sender deletes it: content, image, metadata, reactions and flags are then gone.' })
+  @Property({ type: 'timestamptz', nullable: true })
+  deletedAt: Date | null = null;
+
+  @Field(() => Int, {
+    description:
+      "0 until the message first changes; then the conversation's change counter at its last change\n(edit, deletion, reaction). The counter grows by 1 per change, without gaps: see messageUpdated.",
+  })
+  @Property({ type: 'integer', default: 0 })
+  revision: number = 0;
+
+  /** Not stored: the reactions carried by a send's answer or a delivery; undefined means "load them". */
+  reactionRows?: ReactionRow[];
 
   /** Not stored: the sender's profile, read with the message or carried by a delivery, so `sender` costs no query. */
   senderProfile?: SenderProfile;

@@ -3,6 +3,7 @@ import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { PageInfo } from '../common/page-info.type';
 import { Conversation } from '../conversation/conversation.entity';
 import { Message } from './message.entity';
+import type { ConversationView } from '../conversation/conversation.view';
 
 @ObjectType()
 export class MessageEdge {
@@ -25,7 +26,7 @@ export class MessageConnection {
 @ObjectType()
 export class MarkReadPayload {
   @Field(() => Conversation)
-  conversation: Conversation;
+  conversation: ConversationView;
 
   @Field(() => [ID], { description: 'The messages this call newly marked read (empty when all were read already).' })
   messageIds: string[];
@@ -44,6 +45,9 @@ export class SendMessageInput {
 
   @Field(() => GraphQLJSONObject, { nullable: true })
   metadata?: Record<string, unknown> | null;
+
+  @Field(() => ID, { nullable: true, description: 'A message of the same conversation that this one answers.' })
+  replyToId?: string | null;
 }
 
 @InputType()

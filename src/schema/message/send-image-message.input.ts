@@ -18,4 +18,7 @@ export class SendImageMessageInput {
 
   @Field(() => String, { nullable: true, description: 'Idempotency key: a retry with the same key returns the first message.' })
   clientMessageId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'A message of the same conversation that this one answers.' })
+  replyToId?: string | null;
 }

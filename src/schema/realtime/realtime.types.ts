@@ -1,6 +1,7 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { ConversationEventKind, PresenceStatus } from '../common/enums';
 import { Conversation } from '../conversation/conversation.entity';
+import type { ConversationView } from '../conversation/conversation.view';
 
 /** What one markRead call newly marked, as both participants' `messageRead` receive it. */
 @ObjectType()
@@ -51,5 +52,5 @@ export class ConversationEvent {
   kind: ConversationEventKind;
 
   @Field(() => Conversation)
-  conversation: Conversation;
+  conversation: ConversationView;
 }

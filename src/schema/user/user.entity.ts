@@ -20,6 +20,10 @@ export class User {
   @Property({ type: 'text', nullable: true })
   avatarUrl: string | null = null;
 
+  /** Where email digests go (the `email` claim or upsertUser); never shown by the API. */
+  @Property({ type: 'text', nullable: true })
+  email?: string | null = null;
+
   /** When the user's last realtime connection closed; shown with OFFLINE presence. */
   @Property({ type: 'timestamptz', nullable: true })
   lastSeenAt: Date | null = null;

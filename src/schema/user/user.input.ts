@@ -10,4 +10,7 @@ export class UpsertUserInput {
 
   @Field(() => String, { nullable: true })
   avatarUrl?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where email notifications go (see emailEnabled).' })
+  email?: string | null;
 }

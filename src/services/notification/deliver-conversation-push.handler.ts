@@ -16,6 +16,9 @@ import type { PushContext } from './push-context';
 import { decideBatchGate, decideBatchSend, dueState } from './push-decision';
 import { isCounted, sendOutcome, type DeliveryJobOutcome } from './push-outcome';
 import { readRecipient } from './push-recipient';
+import { blockStore } from '../blocks/block-store';
+
+const conversationBlocked = blockStore.conversationBlocked;
 
 interface Step {
   outcome: DeliveryJobOutcome;
@@ -44,6 +47,10 @@ export class DeliverConversationPush {
     if (!state) return { outcome: 'nothing' };
     const due = dueState(state.dueAt, now);
     if (due !== 'due') return { outcome: due };
+    // Nothing is pushed between a blocked pair, also for messages sent before the block.
+    if (await conversationBlocked(new EmSql(tx), conversationId, userId)) {
+      return closeBatch(tx, userId, conversationId, 0).then(() => ({ outcome: 'suppressed' }));
+    }
     const recipient = await readRecipient(new EmSql(tx), userId);
     const gate = decideBatchGate(recipient, now);
     this.context.noteQuietHours(userId, gate);
@@ -78,7 +85,7 @@ async function latestUnread(tx: EntityManager, userId: string, conversationId: s
   const [latest]: Row[] = await tx.execute(
     `select m.id, m.sequence, m.type, m.content, u.display_name, count(*) over () as total
      from messages m left join users u on u.id = m.sender_id
-     where m.conversation_id = ? and m.sender_id is not null and m.sender_id <> ? and m.read_at is null
+     where m.conversation_id = ? and m.sender_id is not null and m.sender_id <> ? and m.read_at is null and m.deleted_at is null
        and m.sequence > ? and m.sequence >= coalesce(?::int, 0)
      order by m.sequence desc limit 1`,
     [conversationId, userId, pushedUpTo, batchFrom],

@@ -7,7 +7,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { EmSql } from '../../db/sql';
 import type { NotificationType } from '../../schema/common/enums';
 import { DELIVER_HELD_NOTIFICATION } from '../job-queue';
-import type { Row } from '../rows';
+import type { HeldNotificationRow } from '../../db/rows/push.rows';
 import type { PushContext } from './push-context';
 import { decideHeldRelease, dueState } from './push-decision';
 import { isCounted, sendOutcome, type DeliveryJobOutcome } from './push-outcome';
@@ -34,14 +34,14 @@ export class DeliverHeldNotification {
   }
 
   private async release(tx: EntityManager, notificationId: string, now: Date): Promise<Step> {
-    const [row]: Row[] = await tx.execute(`select user_id, type, state, due_at from push_notifications where id = ? for update`, [notificationId]);
+    const [row]: HeldNotificationRow[] = await tx.execute(`select user_id, type, state, due_at from push_notifications where id = ? for update`, [notificationId]);
     if (!row) return { outcome: 'nothing' };
     // Released by a run that died before sending: its pending deliveries go out now.
     if (row.state === 'ready') return { outcome: 'nothing', send: true };
     if (row.state !== 'held') return { outcome: 'nothing' };
-    if (dueState(new Date(row.due_at as string), now) === 'not_due') return { outcome: 'not_due' };
-    const userId = String(row.user_id);
-    const type = row.type as NotificationType;
+    if (dueState(new Date(row.due_at ?? 0), now) === 'not_due') return { outcome: 'not_due' };
+    const userId = row.user_id;
+    const type = row.type;
     const facts = { recipient: await readRecipient(new EmSql(tx), userId), type, now };
     const first = decideHeldRelease(facts);
     const decision = first.outcome === 'needs_presence' ? decideHeldRelease({ ...facts, online: await this.context.isOnline(userId) }) : first;

@@ -4,7 +4,8 @@
  * (`pushed_up_to`). Every statement a batch needs, and nothing else.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Row } from '../rows';
+import type { ConversationBatchRow } from '../../db/rows/push.rows';
+import { date, dateOrNull } from '../../db/rows/row-values';
 
 /**
  * A batch or held notification this far past due has lost its job (its process died between
@@ -26,17 +27,17 @@ export interface BatchState {
  * A batch overdue by LOST_JOB_AFTER_MS lost its job and is opened again.
  */
 export async function openOrJoinBatch(tx: EntityManager, userId: string, conversationId: string, sequence: number, dueAt: Date, now: Date): Promise<boolean> {
-  const inserted: Row[] = await tx.execute(
+  const inserted: Pick<ConversationBatchRow, 'due_at'>[] = await tx.execute(
     `insert into push_conversation_state (user_id, conversation_id, batch_from, due_at) values (?, ?, ?, ?)
      on conflict (user_id, conversation_id) do nothing returning due_at`,
     [userId, conversationId, sequence, dueAt],
   );
   if (inserted.length > 0) return true;
-  const [state]: Row[] = await tx.execute(
+  const [state]: Pick<ConversationBatchRow, 'batch_from' | 'due_at'>[] = await tx.execute(
     `select batch_from, due_at from push_conversation_state where user_id = ? and conversation_id = ? for update`,
     [userId, conversationId],
   );
-  const open = state.due_at !== null && new Date(state.due_at as string).getTime() >= now.getTime() - LOST_JOB_AFTER_MS;
+  const open = state.due_at !== null && date(state.due_at).getTime() >= now.getTime() - LOST_JOB_AFTER_MS;
   if (open && state.batch_from !== null && Number(state.batch_from) <= sequence) return false;
   await tx.execute(`update push_conversation_state set batch_from = ?, due_at = ? where user_id = ? and conversation_id = ?`, [
     open ? Math.min(Number(state.batch_from ?? sequence), sequence) : sequence,
@@ -49,15 +50,15 @@ export async function openOrJoinBatch(tx: EntityManager, userId: string, convers
 
 /** Locks the batch row for its delivery (undefined: none). */
 export async function lockBatch(tx: EntityManager, userId: string, conversationId: string): Promise<BatchState | undefined> {
-  const [state]: Row[] = await tx.execute(
+  const [state]: Pick<ConversationBatchRow, 'pushed_up_to' | 'batch_from' | 'due_at'>[] = await tx.execute(
     `select pushed_up_to, batch_from, due_at from push_conversation_state where user_id = ? and conversation_id = ? for update`,
     [userId, conversationId],
   );
   if (!state) return undefined;
   return {
-    pushedUpTo: state.pushed_up_to as number,
-    batchFrom: state.batch_from as number | null,
-    dueAt: state.due_at === null ? null : new Date(state.due_at as string),
+    pushedUpTo: state.pushed_up_to,
+    batchFrom: state.batch_from,
+    dueAt: dateOrNull(state.due_at),
   };
 }
 
@@ -77,6 +78,6 @@ export async function postponeBatch(tx: EntityManager, userId: string, conversat
 
 /** Batches due before `before` (their job was lost), at most 1000. */
 export async function overdueBatches(em: EntityManager, before: Date): Promise<{ userId: string; conversationId: string }[]> {
-  const rows: Row[] = await em.execute(`select user_id, conversation_id from push_conversation_state where due_at < ? limit 1000`, [before]);
-  return rows.map((row) => ({ userId: String(row.user_id), conversationId: String(row.conversation_id) }));
+  const rows: Pick<ConversationBatchRow, 'user_id' | 'conversation_id'>[] = await em.execute(`select user_id, conversation_id from push_conversation_state where due_at < ? limit 1000`, [before]);
+  return rows.map((row) => ({ userId: row.user_id, conversationId: row.conversation_id }));
 }

@@ -4,7 +4,7 @@
  * message runs it through the hot-path pool.
  */
 import type { Sql, Statement } from '../../db/sql';
-import type { Row } from '../rows';
+import type { PreferenceFlagColumn, RecipientPreferencesRow } from '../../db/rows/notification-preferences.rows';
 import type { Recipient } from './push-decision';
 
 const RECIPIENT: Statement = {
@@ -17,9 +17,9 @@ const RECIPIENT: Statement = {
 
 /** The recipient `userId` (the contract's defaults for a user who never stored preferences). */
 export async function readRecipient(sql: Sql, userId: string): Promise<Recipient> {
-  const [row] = await sql.query<Row>(RECIPIENT, [userId]);
+  const [row] = await sql.query<RecipientPreferencesRow>(RECIPIENT, [userId]);
   // No row: the contract's defaults (everything on, quiet hours off).
-  const on = (column: string) => row[column] !== false;
+  const on = (column: PreferenceFlagColumn) => row[column] !== false;
   const workAgreement = on('work_agreement_push');
   return {
     pushEnabled: on('push_enabled'),
@@ -33,10 +33,10 @@ export async function readRecipient(sql: Sql, userId: string): Promise<Recipient
     },
     quietHours: {
       enabled: row.quiet_hours_enabled === true,
-      start: (row.quiet_hours_start as string | null) ?? '22:00',
-      end: (row.quiet_hours_end as string | null) ?? '08:00',
-      timezone: (row.quiet_hours_timezone as string | null) ?? 'UTC',
+      start: row.quiet_hours_start ?? '22:00',
+      end: row.quiet_hours_end ?? '08:00',
+      timezone: row.quiet_hours_timezone ?? 'UTC',
     },
-    deviceIds: (row.device_ids as string[] | null) ?? [],
+    deviceIds: row.device_ids ?? [],
   };
 }

@@ -1,0 +1,40 @@
+import type { PendingMessageChangesFragment } from './gql/graphql';
+
+/** The quick choices; any single emoji works with the API. */
+export const QUICK_EMOJI = ['👍', '❤️', '😂', '😮', '🙏'];
+
+type Group = PendingMessageChangesFragment['reactions'][number];
+
+/**
+ * A message's reactions as toggle buttons (pressed = the viewer's own), and a row of quick
+ * emoji to add one. `onToggle` answers whether to add or remove.
+ */
+export function Reactions({ reactions, disabled, onToggle }: { reactions: readonly Group[]; disabled?: boolean; onToggle: (emoji: string, add: boolean) => void }) {
+  return (
+    <div className="reactions">
+      <ul className="reaction-groups" aria-label="Reactions">
+        {reactions.map((group) => (
+          <li key={group.emoji}>
+            <button
+              type="button"
+              data-testid="reaction"
+              aria-pressed={group.reactedByViewer}
+              disabled={disabled}
+              aria-label={`${group.emoji} ${group.count}${group.reactedByViewer ? ', including you' : ''}`}
+              onClick={() => onToggle(group.emoji, !group.reactedByViewer)}
+            >
+              {group.emoji} {group.count}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <div className="reaction-picker" role="group" aria-label="Add a reaction">
+        {QUICK_EMOJI.filter((emoji) => !reactions.some((g) => g.emoji === emoji && g.reactedByViewer)).map((emoji) => (
+          <button key={emoji} type="button" disabled={disabled} aria-label={`React with ${emoji}`} onClick={() => onToggle(emoji, true)}>
+            {emoji}
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}
