@@ -1,5 +1,6 @@
 import type { Sql, Statement } from '../db/sql';
 import type { MessageType } from '../schema/common/enums';
+import type { MessageFlag } from '../schema/common/safety-enums';
 import type { Message } from '../schema/message/message.entity';
 import { date, dateOrNull } from '../db/rows/row-values';
 import { FULL_MESSAGE_SELECT, REACTION_GROUPS_OF_ONE, groupReactions, toFullMessage, type FullMessageRow, type ReactionGroupRow, type Row } from './rows';
@@ -37,7 +38,12 @@ const KEEP_VERSION: Statement = {
   name: 'change_keep_version',
   text: `insert into message_edits (message_id, content) select id, content from messages where id = $1`,
 };
-const EDIT: Statement = { name: 'change_edit', text: `update messages set content = $1, edited_at = clock_timestamp() where id = $2` };
+// The flags are detection's findings on the new text (an edit can add or clear them), passed
+// as a JSON array: this runs through EmSql, where MikroORM would inline a JS array as a list.
+const EDIT: Statement = {
+  name: 'change_edit',
+  text: `update messages set content = $1, flags = array(select jsonb_array_elements_text($2::jsonb)), edited_at = clock_timestamp() where id = $3`,
+};
 const TOMBSTONE: Statement = {
   name: 'change_delete',
   text: `with gone as (delete from message_reactions where message_id = $1),
@@ -86,10 +92,10 @@ export class MessageChangeStore {
     await sql.query(NEXT_REVISION, [target.conversationId, target.id]);
   }
 
-  /** Keeps the current content as an earlier version, then replaces it. */
-  async edit(sql: Sql, messageId: string, content: string | null): Promise<void> {
+  /** Keeps the current content as an earlier version, then replaces it and its flags. */
+  async edit(sql: Sql, messageId: string, content: string | null, flags: MessageFlag[]): Promise<void> {
     await sql.query(KEEP_VERSION, [messageId]);
-    await sql.query(EDIT, [content, messageId]);
+    await sql.query(EDIT, [content, JSON.stringify(flags), messageId]);
   }
 
   /** Leaves a tombstone: the content is kept as an earlier version; reactions and image rows emptied. */

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { badInput, forbidden } from '../errors';
 import { MessageType } from '../schema/common/enums';
+import type { MessageFlag } from '../schema/common/safety-enums';
 import type { Message } from '../schema/message/message.entity';
+import { applyContactInfoPolicy, type ContactInfoPolicy } from './detection';
 import { isSingleEmoji } from './emoji';
 import type { ImageStorageService } from './image-storage.service';
 import type { ChangeTarget, MessageChangeStore } from './message-change-store';
@@ -19,6 +21,8 @@ export interface MessageChangeServiceOptions {
   /** The send's own content rules: text content, and an image's caption (empty: none). */
   checkContent: (raw: string) => string;
   checkCaption: (raw: string) => string | null;
+  /** CONTACT_INFO_POLICY: an edit is checked as a send is (CONTRACT.md "Detection"). */
+  contactInfoPolicy: ContactInfoPolicy;
   now?: () => Date;
 }
 
@@ -33,6 +37,7 @@ export class MessageChangeService {
   /** The sender, on TEXT content or an IMAGE caption, within the window; a tombstone cannot be edited. */
   edit(em: EntityManager, actorId: string, messageId: string, rawContent: string): Promise<Message> {
     let content: string | null = null;
+    let flags: MessageFlag[] = [];
     return this.options.pipeline.change(em, {
       messageId,
       actorId,
@@ -40,11 +45,16 @@ export class MessageChangeService {
         this.checkSendersOwn(target, actorId);
         if (target.deletedAt) throw forbidden('A deleted message cannot be edited');
         this.checkWindow(target);
-        content = target.type === MessageType.IMAGE ? this.options.checkCaption(rawContent) : this.options.checkContent(rawContent);
+        const isCaption = target.type === MessageType.IMAGE;
+        const checked = isCaption ? this.options.checkCaption(rawContent) : this.options.checkContent(rawContent);
+        // Detection runs on the new text, as on a send: `block` refuses the edit before anything changes.
+        const detected = checked === null ? null : applyContactInfoPolicy(checked, this.options.contactInfoPolicy, isCaption ? 'caption' : 'content');
+        content = detected?.text ?? null;
+        flags = detected?.flags ?? [];
         return content !== target.content;
       },
       apply: async (sql, target) => {
-        await this.options.store.edit(sql, target.id, content);
+        await this.options.store.edit(sql, target.id, content, flags);
         return true;
       },
     });

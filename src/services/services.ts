@@ -136,6 +136,7 @@ export function createServices(deps: ServiceDeps) {
       editWindowMinutes: deps.config.messages.editWindowMinutes,
       checkContent: (raw) => messages.checkContent(raw, 'content'),
       checkCaption: (raw) => imageMessages.checkCaption(raw),
+      contactInfoPolicy: deps.config.messages.contactInfoPolicy,
     }),
     imageExpiry: new ImageExpiryService({ imageStorage, metrics: deps.metrics, logger: deps.logger }),
     /** Push rules: batches, quiet hours, notifyUser; `close()` on shutdown. */

@@ -1,12 +1,13 @@
 import { twoTone } from '../fixtures/images/generate';
 import { sendImage } from '../images-api/upload-client';
 import { codes, conversationPair, startTestServer, type TestServer } from '../helpers/test-server';
-import { gql, MESSAGES, reasonOf, SEND } from './gql';
+import { EDIT, gql, MESSAGES, reasonOf, SEND } from './gql';
 
 /** CONTACT_INFO_POLICY through the API: what a send and a caption store, and what flags say. */
 const TEXT = 'Call me on 612 345 678, or see example.com';
 
 type Sent = { sendMessage: { id: string; content: string; flags: string[] } };
+type Edited = { editMessage: { id: string; content: string; flags: string[]; revision: number } };
 
 async function storedContents(server: TestServer, conversationId: string, token: string) {
   const result = await gql<{ conversation: { messages: { edges: { node: { content: string; flags: string[] } }[] } } }>(server, MESSAGES, { id: conversationId }, token);
@@ -52,5 +53,25 @@ describe.each(['flag', 'mask', 'block'] as const)('CONTACT_INFO_POLICY=%s', (pol
       ...(policy === 'block' ? [] : [{ content: caption, flags: ['CONTACT_INFO'] }]),
       { content: 'I can start at 9, it is 120 euros', flags: [] },
     ]);
+  });
+
+  test('an edit is checked as a send: contact info added by an edit, then edited away', async () => {
+    const { ana, bo, conversationId } = await conversationPair(server);
+    const sent = await gql<Sent>(server, SEND, { input: { conversationId, content: 'See you at 9' } }, ana.token);
+    const messageId = sent.data!.sendMessage.id;
+    const edited = await gql<Edited>(server, EDIT, { input: { messageId, content: TEXT } }, ana.token);
+    if (policy === 'block') {
+      expect([codes(edited), reasonOf(edited)]).toEqual([['BAD_USER_INPUT'], 'CONTACT_INFO']);
+      expect(await storedContents(server, conversationId, bo.token)).toEqual([{ content: 'See you at 9', flags: [] }]);
+      return;
+    }
+    const content = policy === 'mask' ? 'Call me on [hidden], or see example.com' : TEXT;
+    expect(edited.data!.editMessage).toMatchObject({ content, flags: ['CONTACT_INFO', 'EXTERNAL_LINK'] });
+    expect(await storedContents(server, conversationId, bo.token)).toEqual([{ content, flags: ['CONTACT_INFO', 'EXTERNAL_LINK'] }]);
+    // Editing the same text again changes nothing (masked or not); a clean edit clears the flags.
+    const again = await gql<Edited>(server, EDIT, { input: { messageId, content: TEXT } }, ana.token);
+    expect(again.data!.editMessage.revision).toBe(edited.data!.editMessage.revision);
+    const clean = await gql<Edited>(server, EDIT, { input: { messageId, content: 'See you at 10' } }, ana.token);
+    expect(clean.data!.editMessage).toMatchObject({ content: 'See you at 10', flags: [] });
   });
 });

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { twoTone } from '../fixtures/images/generate';
 import { localObjects, sendImage } from '../images-api/upload-client';
 import { actor, codes, startTestServer, testDataDir, type TestServer } from '../helpers/test-server';
-import { BLOCK, gql, REPORT_MESSAGE, REPORT_USER, SEND } from './gql';
+import { BLOCK, EDIT, gql, REACT, REPORT_MESSAGE, REPORT_USER, SEND } from './gql';
 
 const EXPORT = 'mutation ($userId: ID!) { exportUserData(userId: $userId) { url expiresAt } }';
 const ERASE = 'mutation ($userId: ID!) { eraseUser(userId: $userId) }';
 const REGISTER_DEVICE = 'mutation ($input: RegisterPushDeviceInput!) { registerPushDevice(input: $input) { id } }';
+const UPSERT_USER = 'mutation ($input: UpsertUserInput!) { upsertUser(input: $input) { id } }';
 
 /** Every text column of every table of the public schema that holds `needle` (as a row's text). */
 async function tablesHolding(server: TestServer, needle: string): Promise<string[]> {
@@ -62,8 +63,19 @@ describe('personal data: export and erasure', () => {
     const texts = [`ana text one ${marker}`, `ana text two ${marker}`];
     const sent: string[] = [];
     for (const content of texts) sent.push((await gql<{ sendMessage: { id: string } }>(server, SEND, { input: { conversationId, content } }, anaToken)).data!.sendMessage.id);
+    // The second text is edited: its first version lives on only in the edit history.
+    const firstVersion = `ana first version ${marker}`;
+    sent.push((await gql<{ sendMessage: { id: string } }>(server, SEND, { input: { conversationId, content: firstVersion } }, anaToken)).data!.sendMessage.id);
+    const editedText = `ana edited text ${marker}`;
+    expect((await gql(server, EDIT, { input: { messageId: sent[2], content: editedText } }, anaToken)).errors).toBeUndefined();
+    texts.push(editedText);
     const boText = `bo reply ${marker}`;
     const boMessage = (await gql<{ sendMessage: { id: string } }>(server, SEND, { input: { conversationId, content: boText } }, bo.token)).data!.sendMessage.id;
+    // Reactions both ways: hers on Bo's message, his on hers.
+    expect((await gql(server, REACT, { messageId: boMessage, emoji: '👍' }, anaToken)).errors).toBeUndefined();
+    expect((await gql(server, REACT, { messageId: sent[0], emoji: '🎉' }, bo.token)).errors).toBeUndefined();
+    const email = `zelda.${marker}@example.org`;
+    expect((await gql(server, UPSERT_USER, { input: { id: anaId, email } }, await server.serviceToken())).errors).toBeUndefined();
     const caption = `ana caption ${marker}`;
     const image = await sendImage(server, { conversationId, caption }, await twoTone(64, 48).jpeg().toBuffer(), { token: anaToken });
     expect(image.errors).toBeUndefined();
@@ -73,7 +85,7 @@ describe('personal data: export and erasure', () => {
     const details = `ana report details ${marker}`;
     await gql(server, REPORT_USER, { input: { userId: bo.id, reason: 'SPAM', details, conversationId } }, anaToken);
     await gql(server, REPORT_MESSAGE, { input: { messageId: sent[0], reason: 'HARASSMENT', details: `bo about ana ${marker}` } }, bo.token);
-    return { marker, name, anaId, anaToken, bo, carol, conversationId, texts, caption, deviceToken, details, boText, boMessage };
+    return { marker, name, email, anaId, anaToken, bo, carol, conversationId, texts, firstVersion, caption, deviceToken, details, boText, boMessage };
   }
 
   test('exportUserData: service role only; one JSON document behind a 24-hour URL, without tokens or evidence', async () => {
@@ -90,13 +102,18 @@ describe('personal data: export and erasure', () => {
     expect(response.status).toBe(200);
     const text = await response.text();
     const doc = JSON.parse(text);
-    expect(doc.user).toMatchObject({ id: ana.anaId, displayName: ana.name });
+    expect(doc.user).toMatchObject({ id: ana.anaId, displayName: ana.name, email: ana.email });
     expect(doc.devices).toEqual([expect.objectContaining({ platform: 'ANDROID' })]);
     expect(text).not.toContain(ana.deviceToken);
     expect(doc.conversations).toHaveLength(1);
     const contents = doc.conversations[0].messages.map((m: { content: string | null }) => m.content);
     expect(contents).toEqual([...ana.texts, ana.boText, ana.caption]);
-    const image = doc.conversations[0].messages[3].image;
+    const messages = doc.conversations[0].messages;
+    expect(messages[2]).toMatchObject({ content: ana.texts[2], editedAt: expect.any(String), deletedAt: null });
+    expect(text).not.toContain(ana.firstVersion); // earlier versions are not the user's to see either
+    expect(messages[0].reactions).toEqual([{ emoji: '🎉', count: 1, userIds: [ana.bo.id] }]);
+    expect(messages[3].reactions).toEqual([{ emoji: '👍', count: 1, userIds: [ana.anaId] }]);
+    const image = messages[4].image;
     expect((await fetch(image.thumbnailUrl)).status).toBe(200);
     expect(doc.blocks).toEqual([expect.objectContaining({ blockedUserId: ana.carol.id })]);
     // Her own report without evidence; Bo's report about her is his, not hers.
@@ -117,7 +134,7 @@ describe('personal data: export and erasure', () => {
     expect((await gql(server, ERASE, { userId: ana.anaId }, service)).data).toEqual({ eraseUser: false });
     expect((await gql(server, ERASE, { userId: randomUUID() }, service)).data).toEqual({ eraseUser: false });
 
-    for (const needle of [ana.name, ana.deviceToken, ana.details]) {
+    for (const needle of [ana.name, ana.email, ana.deviceToken, ana.details, ana.firstVersion]) {
       expect([needle, await tablesHolding(server, needle)]).toEqual([needle, []]);
     }
     // Her texts and caption survive only as the evidence of the two reports (the contract: reports
@@ -140,7 +157,20 @@ describe('personal data: export and erasure', () => {
     );
     expect(view.data!.conversation.otherParticipant.id).not.toBe(ana.anaId);
     expect(view.data!.conversation.otherParticipant.displayName).toBeNull();
-    expect(view.data!.conversation.messages.edges.map((edge) => edge.node.content)).toEqual([null, null, ana.boText, null]);
+    expect(view.data!.conversation.messages.edges.map((edge) => edge.node.content)).toEqual([null, null, null, ana.boText, null]);
+    // Tombstones as deleteMessage leaves them: deletedAt, no reactions, each with a revision of its own.
+    const tombstones = await em.execute(
+      `select m.id, m.revision, m.deleted_at, c.last_revision from messages m join conversations c on c.id = m.conversation_id
+       where m.conversation_id = ? and m.sender_id <> ? order by m.sequence`,
+      [ana.conversationId, ana.bo.id],
+    );
+    expect(tombstones).toHaveLength(4); // three texts and the image
+    expect(tombstones.every((row) => row.deleted_at !== null)).toBe(true);
+    const revisions = tombstones.map((row) => Number(row.revision));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    expect(Math.max(...revisions)).toBe(Number(tombstones[0].last_revision));
+    const tombstoneIds = JSON.stringify(tombstones.map((row) => row.id));
+    expect(await em.execute('select 1 from message_reactions where message_id in (select jsonb_array_elements_text(?::jsonb)::uuid)', [tombstoneIds])).toEqual([]);
 
     // The same sub later: a fresh, empty user.
     const again = await gql<{ me: { id: string; displayName: string } }>(server, 'query { me { id displayName } }', {}, await server.token(ana.anaId, { name: 'New Person' }));

@@ -12,6 +12,7 @@ import { EmSql } from '../../src/db/sql';
 import { recordWebhookEvent } from '../../src/webhooks/record-webhook-event';
 import { WebhookEventType } from '../../src/webhooks/webhook-event-type';
 import { codes, conversationPair, startTestServer, type TestServer } from '../helpers/test-server';
+import { BLOCK, EDIT, gql, REACT, REPORT_MESSAGE } from '../safety/gql';
 import { WebhookReceiver } from './webhook-receiver';
 
 /**
@@ -125,6 +126,31 @@ describe('webhook delivery', () => {
     expect(read.data).toMatchObject({ conversationId, readerId: bo.id, messageIds: [messageId], readAt: expect.stringMatching(/^\d{4}-.*\.\d{3}Z$/) });
     expect(firstAttemptMs).toBeLessThan(5000);
     process.stdout.write(`webhook: first attempt ${firstAttemptMs} ms after the send answered\n`);
+  });
+
+  test('MESSAGE_UPDATED, USER_BLOCKED and REPORT_CREATED come from the change itself, once each', async () => {
+    await register(['MESSAGE_UPDATED', 'USER_BLOCKED', 'REPORT_CREATED']);
+    const { ana, bo, conversationId } = await conversationPair(server);
+    const messageId = await send(ana.token, conversationId, 'see you at 9');
+    expect((await gql(server, EDIT, { input: { messageId, content: 'see you at 10' } }, ana.token)).errors).toBeUndefined();
+    expect((await gql(server, REACT, { messageId, emoji: '👍' }, bo.token)).errors).toBeUndefined();
+    const report = await gql<{ reportMessage: { id: string } }>(server, REPORT_MESSAGE, { input: { messageId, reason: 'SPAM' } }, bo.token);
+    expect(report.errors).toBeUndefined();
+    await gql(server, BLOCK, { userId: ana.id }, bo.token);
+    await gql(server, BLOCK, { userId: ana.id }, bo.token); // again: no new block, no event
+    const received = await receiver.waitFor(4);
+
+    expect(received.every((request) => request.verified)).toBe(true);
+    expect(received.map((request) => request.event.type)).toEqual(['MESSAGE_UPDATED', 'MESSAGE_UPDATED', 'REPORT_CREATED', 'USER_BLOCKED']);
+    const [edited, reacted, reported, blocked] = received.map((request) => request.event);
+    expect(edited.data).toMatchObject({ conversationId, message: { id: messageId, content: 'see you at 10', editedAt: expect.stringMatching(/Z$/), revision: 1, reactions: [] } });
+    expect(reacted.data).toMatchObject({ message: { id: messageId, revision: 2, reactions: [{ emoji: '👍', count: 1, userIds: [bo.id] }] } });
+    expect(reported.data).toEqual({
+      report: { id: report.data!.reportMessage.id, reason: 'SPAM', reporterId: bo.id, reportedUserId: ana.id, conversationId, messageId },
+    });
+    expect(blocked.data).toEqual({ blockerId: bo.id, blockedId: ana.id });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.received).toHaveLength(4);
   });
 
   test('retries a 500, a timeout and a reset with the same id and body, then logs each attempt', async () => {

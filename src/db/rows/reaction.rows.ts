@@ -2,8 +2,9 @@ import type { ReactionRow } from '../../schema/message/message.entity';
 
 /**
  * `message_reactions` grouped per (message, emoji): who reacted, in the order they did; groups
- * the most used first, then the earliest. Two forms of one statement: the pool takes an array
- * bind parameter (`any($1::uuid[])`), a MikroORM transaction one id.
+ * the most used first, then the earliest. Forms of one statement: the pool takes an array
+ * bind parameter (`any($1::uuid[])`), a MikroORM transaction one id, and the export every
+ * message of a JSON array of conversation ids (MikroORM's `?`).
  */
 const GROUPS = `select message_id, emoji, array_agg(user_id::text order by created_at, user_id) as user_ids
   from message_reactions where %WHERE%
@@ -11,6 +12,10 @@ const GROUPS = `select message_id, emoji, array_agg(user_id::text order by creat
 
 export const REACTION_GROUPS_OF_MANY = GROUPS.replace('%WHERE%', 'message_id = any($1::uuid[])');
 export const REACTION_GROUPS_OF_ONE = GROUPS.replace('%WHERE%', 'message_id = $1');
+export const REACTION_GROUPS_OF_CONVERSATIONS = GROUPS.replace(
+  '%WHERE%',
+  'message_id in (select id from messages where conversation_id in (select jsonb_array_elements_text(?::jsonb)::uuid))',
+);
 
 export interface ReactionGroupRow {
   message_id: string;

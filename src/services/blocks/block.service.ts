@@ -1,7 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../../auth/viewer';
+import { EmSql } from '../../db/sql';
 import { badInput, notFound } from '../../errors';
 import type { User } from '../../schema/user/user.entity';
+import { recordWebhookEvent } from '../../webhooks/record-webhook-event';
+import { WebhookEventType } from '../../webhooks/webhook-event-type';
 import { recordAudit } from '../audit.service';
 import { toUser, USER_COLUMNS, type Row, type UserRow } from '../rows';
 
@@ -17,6 +20,8 @@ export class BlockService {
       );
       if (inserted.length > 0) {
         await recordAudit(tx as EntityManager, [{ actorId: viewerId, action: 'user.blocked', entityType: 'user', entityId: other.id }]);
+        // Only a new block is an event: blocking again changes nothing and announces nothing.
+        await recordWebhookEvent(new EmSql(tx as EntityManager), WebhookEventType.USER_BLOCKED, { blockerId: viewerId, blockedId: other.id });
       }
     });
     return other;

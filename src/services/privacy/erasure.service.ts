@@ -25,8 +25,9 @@ export interface ErasureDeps {
  * deleted, and the delete-pending-objects job retries whatever failed, so a crash loses none.
  * A later token with the same `sub` provisions a fresh user: the old row is gone.
  *
- * MERGE NOTE (edits branch): the tombstone must match deleteMessage's (deleted_at = now(),
- * revision + 1), and reactions and edit history of the user must be deleted here too.
+ * The tombstones are deleteMessage's (content, metadata, flags, reactions and earlier versions
+ * gone, `deletedAt` set, a new revision each), so a client resuming messageUpdated from its last
+ * revision sees them; the user's reactions on other messages go with the user row (cascade).
  */
 export class ErasureService {
   constructor(private readonly deps: ErasureDeps) {}
@@ -66,7 +67,7 @@ export class ErasureService {
       `delete from push_notifications where conversation_id in (select id from conversations where participant_a_id = ? or participant_b_id = ?)`,
       [id, id],
     );
-    await tx.execute(`update messages set sender_id = ?, content = null, metadata = '{}', client_message_id = null, flags = '{}' where sender_id = ?`, [anonymous, id]);
+    await tombstoneMessagesOf(tx, id, anonymous);
     // The pair stays ordered (participant_a_id < participant_b_id) with the new id in it.
     await tx.execute(
       `update conversations set
@@ -86,4 +87,33 @@ export class ErasureService {
     await recordAudit(tx, [{ actorId, action: 'user.erased', entityType: 'user', entityId: id, data: { anonymousUserId: anonymous, imageObjects: keys.length } }]);
     return true;
   }
+}
+
+/**
+ * The erased user's messages become tombstones under the anonymous id, as deleteMessage leaves
+ * them: each not yet deleted one takes its conversation's next revision (in sequence order, so
+ * revisions stay gapless per conversation), and their reactions and earlier versions go.
+ */
+async function tombstoneMessagesOf(tx: EntityManager, userId: string, anonymousId: string): Promise<void> {
+  await tx.execute(`delete from message_edits where message_id in (select id from messages where sender_id = ?)`, [userId]);
+  await tx.execute(`delete from message_reactions where message_id in (select id from messages where sender_id = ?)`, [userId]);
+  await tx.execute(
+    `with live as (
+       select id, conversation_id, row_number() over (partition by conversation_id order by sequence) as nth
+       from messages where sender_id = ? and deleted_at is null
+     ),
+     bumped as (
+       update conversations c set last_revision = c.last_revision + n.count
+       from (select conversation_id, count(*) as count from live group by conversation_id) n
+       where c.id = n.conversation_id
+       returning c.id, c.last_revision - n.count as base
+     )
+     update messages m set revision = b.base + l.nth, deleted_at = clock_timestamp()
+     from live l join bumped b on b.id = l.conversation_id where m.id = l.id`,
+    [userId],
+  );
+  await tx.execute(
+    `update messages set sender_id = ?, content = null, metadata = '{}', client_message_id = null, flags = '{}' where sender_id = ?`,
+    [anonymousId, userId],
+  );
 }

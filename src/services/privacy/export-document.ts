@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { groupReactions, REACTION_GROUPS_OF_CONVERSATIONS, type ReactionGroupRow } from '../../db/rows/reaction.rows';
+import type { ReactionRow } from '../../schema/message/message.entity';
 import type { Row } from '../rows';
 
 type Sign = (key: string) => Promise<string>;
@@ -18,7 +20,7 @@ export async function countMessages(em: EntityManager, userId: string): Promise<
  * what the shared conversations show (their id and their messages).
  */
 export async function buildExportDocument(em: EntityManager, userId: string, sign: Sign) {
-  const [user]: Row[] = await em.execute('select id, display_name, avatar_url, last_seen_at, created_at, updated_at from users where id = ?', [userId]);
+  const [user]: Row[] = await em.execute('select id, display_name, avatar_url, email, last_seen_at, created_at, updated_at from users where id = ?', [userId]);
   const [preferences]: Row[] = await em.execute(
     `select push_enabled, email_enabled, new_message_push, new_application_push, application_status_push, new_review_push,
             work_agreement_push, quiet_hours_enabled, quiet_hours_start, quiet_hours_end, quiet_hours_timezone, updated_at
@@ -33,11 +35,15 @@ export async function buildExportDocument(em: EntityManager, userId: string, sig
   );
   const messages: Row[] = conversations.length === 0 ? [] : await em.execute(
     `select m.id, m.conversation_id, m.sequence, m.type, m.sender_id, m.content, m.metadata, m.created_at, m.delivered_at, m.read_at, m.flags,
+            m.reply_to_id, m.edited_at, m.deleted_at, m.revision,
             i.status as image_status, i.mime_type, i.width, i.height, i.original_key, i.preview_key, i.thumbnail_key
      from messages m left join message_images i on i.message_id = m.id
      where m.conversation_id in (select jsonb_array_elements_text(?::jsonb)::uuid) order by m.conversation_id, m.sequence`,
     [JSON.stringify(conversations.map((c) => String(c.id)))],
   );
+  const reactions = conversations.length === 0
+    ? new Map<string, ReactionRow[]>()
+    : groupReactions(await em.execute<ReactionGroupRow[]>(REACTION_GROUPS_OF_CONVERSATIONS, [JSON.stringify(conversations.map((c) => String(c.id)))]));
   const blocks: Row[] = await em.execute('select blocked_id, created_at from user_blocks where blocker_id = ? order by created_at', [userId]);
   const reports: Row[] = await em.execute(
     'select id, reason, details, status, reported_user_id, conversation_id, message_id, created_at from reports where reporter_id = ? order by created_at',
@@ -45,11 +51,11 @@ export async function buildExportDocument(em: EntityManager, userId: string, sig
   );
 
   const byConversation = new Map<string, unknown[]>(conversations.map((c) => [String(c.id), []]));
-  for (const m of messages) byConversation.get(String(m.conversation_id))!.push(await exportMessage(m, sign));
+  for (const m of messages) byConversation.get(String(m.conversation_id))!.push(await exportMessage(m, reactions.get(String(m.id)) ?? [], sign));
 
   return {
     exportedAt: new Date().toISOString(),
-    user: { id: String(user.id), displayName: user.display_name ?? null, avatarUrl: user.avatar_url ?? null, lastSeenAt: iso(user.last_seen_at), createdAt: iso(user.created_at) },
+    user: { id: String(user.id), displayName: user.display_name ?? null, avatarUrl: user.avatar_url ?? null, email: user.email ?? null, lastSeenAt: iso(user.last_seen_at), createdAt: iso(user.created_at) },
     notificationPreferences: preferences
       ? {
           pushEnabled: preferences.push_enabled,
@@ -88,8 +94,8 @@ export async function buildExportDocument(em: EntityManager, userId: string, sig
   };
 }
 
-// MERGE NOTE (edits branch): add `reactions` (grouped as the API shows them), editedAt, deletedAt.
-async function exportMessage(m: Row, sign: Sign) {
+/** A message as the API shows it now, reactions grouped as the API groups them (user ids, no profiles). */
+async function exportMessage(m: Row, reactions: ReactionRow[], sign: Sign) {
   const image = m.mime_type
     ? {
         status: m.image_status,
@@ -111,8 +117,12 @@ async function exportMessage(m: Row, sign: Sign) {
     createdAt: iso(m.created_at),
     deliveredAt: iso(m.delivered_at),
     readAt: iso(m.read_at),
+    replyToId: m.reply_to_id ? String(m.reply_to_id) : null,
+    editedAt: iso(m.edited_at),
+    deletedAt: iso(m.deleted_at),
+    revision: Number(m.revision),
     flags: m.flags ?? [],
     image,
-    reactions: [],
+    reactions: reactions.map((group) => ({ emoji: group.emoji, count: group.userIds.length, userIds: group.userIds })),
   };
 }

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../../auth/viewer';
 import { LIMITS } from '../../config';
+import { EmSql } from '../../db/sql';
 import { badInput, notFound } from '../../errors';
 import type { Metrics } from '../../observability/metrics';
 import { ReportReason, ReportStatus } from '../../schema/common/safety-enums';
 import type { Report } from '../../schema/report/report.types';
+import { recordWebhookEvent } from '../../webhooks/record-webhook-event';
+import { WebhookEventType } from '../../webhooks/webhook-event-type';
 import { recordAudit } from '../audit.service';
 import type { BlockService } from '../blocks/block.service';
 import { checkPageSize, decodeActivityCursor, encodeCursor, type PageInfoData } from '../pagination';
@@ -165,6 +168,16 @@ export class ReportService {
     if (rows.length === 0) return null;
     const created = toReport(rows[0]);
     await recordAudit(tx, [{ actorId: report.reporterId, action: 'report.created', entityType: 'report', entityId: created.id, data: { reason: report.reason } }]);
+    await recordWebhookEvent(new EmSql(tx), WebhookEventType.REPORT_CREATED, {
+      report: {
+        id: created.id,
+        reason: report.reason,
+        reporterId: report.reporterId,
+        reportedUserId: report.reportedUserId,
+        conversationId: report.conversationId,
+        messageId: report.messageId,
+      },
+    });
     return created;
   }
 }
