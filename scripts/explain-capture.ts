@@ -16,6 +16,7 @@ import type { Sql, Statement } from '../src/db/sql';
 import { createLogger } from '../src/observability/logger';
 import { createLoaders } from '../src/resolvers/loaders';
 import { ConversationStatus, DevicePlatform } from '../src/schema/common/enums';
+import { ReportReason } from '../src/schema/common/safety-enums';
 import { createServices, type Services } from '../src/services/services';
 
 export interface CapturedStatement {
@@ -74,6 +75,7 @@ function recording(inner: Sql, sink: { sql: string; params: unknown[] }[]): Sql 
 }
 
 function steps(s: CaptureSamples): Step[] {
+  const fresh = { id: '' };
   const pageSize = LIMITS.defaultConversationPageSize;
   const heavyDesc = 'heavy user';
   const typicalDesc = 'typical user';
@@ -122,7 +124,33 @@ function steps(s: CaptureSamples): Step[] {
     {
       source: 'MessageService.send',
       title: `${bigDesc}, a new message`,
-      run: (x) => x.messages.send(s.bigOther, { conversationId: s.bigConversationId, content: 'Hello there', clientMessageId: randomUUID() }),
+      run: async (x) => {
+        fresh.id = (await x.messages.send(s.bigOther, { conversationId: s.bigConversationId, content: 'Hello there', clientMessageId: randomUUID() })).id;
+      },
+    },
+    // The changes of a message, on the one the step above sent (the seeded ones are past the edit window).
+    { source: 'MessageChangeService.edit', title: `${bigDesc}, the new message`, run: (x, em) => x.messageChanges.edit(em, s.bigOther, fresh.id, 'Hello there, edited') },
+    { source: 'MessageChangeService.addReaction', title: `${bigDesc}, the new message`, run: (x, em) => x.messageChanges.addReaction(em, s.heavy, fresh.id, '👍') },
+    { source: 'MessageChangeService.removeReaction', title: `${bigDesc}, the new message`, run: (x, em) => x.messageChanges.removeReaction(em, s.heavy, fresh.id, '👍') },
+    { source: 'MessageChangeService.delete', title: `${bigDesc}, the new message`, run: (x, em) => x.messageChanges.delete(em, s.bigOther, fresh.id) },
+    {
+      source: 'SearchService.search',
+      title: `${heavyDesc}, two common words`,
+      run: (x, em) => x.search.search(em, s.heavy, { query: 'monday schedule', first: LIMITS.defaultMessagePageSize }),
+    },
+    { source: 'SearchService.search', title: `${typicalDesc}, a rare word as a prefix`, run: (x, em) => x.search.search(em, s.typical, { query: 'proj', first: LIMITS.defaultMessagePageSize }) },
+    {
+      source: 'ReportService.reportUser',
+      title: `${typicalDesc}, with the conversation's last 20 messages as evidence`,
+      run: (x, em) => x.reports.reportUser(em, s.typical, { userId: s.typicalOther, reason: ReportReason.SPAM, conversationId: s.typicalConversationId }),
+    },
+    {
+      source: 'BlockService.block / unblock',
+      title: `${typicalDesc}, the other participant`,
+      run: async (x, em) => {
+        await x.blocks.block(em, s.typical, s.typicalOther);
+        return x.blocks.unblock(em, s.typical, s.typicalOther);
+      },
     },
     { source: 'MessageService.page', title: `${bigDesc}, the newest page`, run: (x, em) => page(x, em, { last: LIMITS.defaultMessagePageSize }) },
     { source: 'MessageService.page', title: `${bigDesc}, the oldest page`, run: (x, em) => page(x, em, { first: LIMITS.defaultMessagePageSize }) },
