@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { loadOrCreateDevSecret } from '../../src/auth/dev-secret';
 import { signDevToken } from '../../src/auth/token-issuer';
 import { InboxDocument } from '../../client/generated/graphql';
 import { freePort } from '../helpers/child-server';
@@ -93,6 +94,18 @@ test('with --user-token twice it uses those users, and leaves only their archive
   ]);
   const receiver = await server.request(InboxDocument, { first: 10, status: ['ARCHIVED'] }, tokens[1]);
   expect(receiver.data?.conversations.edges.map(({ node }) => node.unreadCount)).toEqual([0]);
+}, 40_000);
+
+test('without JWT_SECRET it signs with the dev secret of DATA_DIR, as the service verifies', async () => {
+  const dataDir = testDataDir('smoke-test-dev-secret');
+  const devServer = await startTestServer({ JWT_SECRET: '', DATA_DIR: dataDir });
+  try {
+    const token = await signDevToken(await loadOrCreateDevSecret(dataDir), { sub: 'smoke-test', role: 'service' });
+    const run = await smokeTest(['--url', devServer.url, '--token', token], { JWT_SECRET: '', DATA_DIR: dataDir });
+    expect({ code: run.code, steps: steps(run) }).toEqual({ code: 0, steps: STEPS.map((step) => `ok ${step}`) });
+  } finally {
+    await devServer.stop();
+  }
 }, 40_000);
 
 test('nothing listening on the port: FAIL healthz, exit 1', async () => {
