@@ -54,10 +54,11 @@ COPY --from=build /app/web/dist ./web/dist
 # DATA_DIR (./.data) holds local uploads (without S3_BUCKET): it must belong to the user the
 # service runs as. Mount a volume there to keep it. There is no embedded PostgreSQL in the image:
 # DATABASE_URL is required, and the service says so when it is missing.
-RUN mkdir -p /app/.data && chown node:node /app/.data
+RUN mkdir -p /app/.data && chown 1000:1000 /app/.data
 
-# The node image's unprivileged user.
-USER node
+# The node image's unprivileged user "node", by number: Kubernetes' runAsNonRoot can only verify
+# a numeric user (deploy/kubernetes sets the same runAsUser).
+USER 1000:1000
 EXPOSE 4000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -9,8 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadOrCreateDevSecret } from '../src/auth/dev-secret';
-import { signDevToken, type TokenClaims } from '../src/auth/token-issuer';
+import { localSigningSecret, signDevToken, type TokenClaims } from '../src/auth/token-issuer';
 import { isUuid } from '../src/auth/viewer';
 import { loadConfig } from '../src/config';
 
@@ -59,14 +58,14 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  if (config.jwt.publicKey) {
+  const secret = await localSigningSecret(config);
+  if (secret === undefined) {
     console.error(
       'JWT_PUBLIC_KEY is set: the service verifies RS256/ES256 tokens whose private key lives with the issuer, ' +
         'so this script cannot sign one. Get a token from the issuer, or unset JWT_PUBLIC_KEY to use JWT_SECRET or the dev secret.',
     );
     return 1;
   }
-  const secret = config.jwt.secret ?? (await loadOrCreateDevSecret(config.dataDir));
   let token: string;
   try {
     token = await signDevToken(secret, { ...claims, issuer: config.jwt.issuer, audience: config.jwt.audience });

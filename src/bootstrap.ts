@@ -1,6 +1,6 @@
 import { createApp, type App } from './app';
-import { loadOrCreateDevSecret } from './auth/dev-secret';
 import { TokenVerifier } from './auth/token-verifier';
+import { localSigningSecret } from './auth/token-issuer';
 import { openParts } from './composition-root';
 import type { Config } from './config';
 import type { Orm } from './db/orm';
@@ -50,7 +50,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let boundPort = options.port ?? config.port;
   const parts = await openParts({ role: 'api', config, logger, push: options.push, boundPort: () => boundPort });
   try {
-    const jwtSecret = config.jwt.publicKey ? undefined : (config.jwt.secret ?? (await loadOrCreateDevSecret(config.dataDir)));
+    // The secret `npm run token` and `npm run smoke-test` sign with, by the same rule.
+    const jwtSecret = await localSigningSecret(config);
     const tokenVerifier = await TokenVerifier.create({ ...config.jwt, secret: jwtSecret });
     const app = await createApp({ ...parts, presence: parts.connectionPresence!, tokenVerifier });
     const port = await app.listen(options.port ?? config.port, options.host);

@@ -3,7 +3,7 @@ import type { Config } from './config';
 import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
 import { resolveDatabaseTargets } from './db/database-targets';
-import { initORM, onQuery, type Orm } from './db/orm';
+import { initORM, onQuery, ormPoolStats, type Orm } from './db/orm';
 import { PgSql } from './db/sql';
 import { AgendaScheduler } from './jobs/agenda-scheduler';
 import type { Logger } from './observability/logger';
@@ -144,7 +144,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
   }
 }
 
-/** The API's metrics: the active-conversation gauge and the duration of every SQL statement. */
+/** The API's metrics: the active-conversation gauge, the duration of every SQL statement and the pools' saturation. */
 function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['onClose']): Metrics {
   const metrics = createMetrics({
     // A full count: in production at most once a minute, however often /metrics is scraped.
@@ -153,6 +153,10 @@ function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['
       return Number(row.n);
     }),
     oldestPendingWebhookAgeSeconds: () => oldestPendingWebhookAgeSeconds(sql),
+    databasePools: () => {
+      const ormPool = ormPoolStats(orm);
+      return [{ pool: 'hot_path', ...sql.stats() }, ...(ormPool ? [{ pool: 'orm', ...ormPool }] : [])];
+    },
   });
   const stopObserving = onQuery((_sql, tookMs) => {
     if (tookMs !== undefined) metrics.dbQueryDuration.observe(tookMs / 1000);

@@ -1,5 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type { Config } from '../config';
+import { loadOrCreateDevSecret } from './dev-secret';
 
 export interface TokenClaims {
   sub: string;
@@ -28,4 +30,14 @@ export async function signDevToken(secret: string, claims: TokenClaims): Promise
   if (claims.issuer) jwt = jwt.setIssuer(claims.issuer);
   if (claims.audience) jwt = jwt.setAudience(claims.audience);
   return jwt.sign(createSecretKey(Buffer.from(secret, 'utf8')));
+}
+
+/**
+ * The HS256 secret that tokens must be signed with for this configuration, as the service
+ * verifies them: JWT_SECRET, else the dev secret of DATA_DIR (generated on first use). Undefined
+ * with JWT_PUBLIC_KEY: that private key lives with the issuer, so nothing here can sign.
+ */
+export async function localSigningSecret(config: Pick<Config, 'jwt' | 'dataDir'>): Promise<string | undefined> {
+  if (config.jwt.publicKey) return undefined;
+  return config.jwt.secret ?? (await loadOrCreateDevSecret(config.dataDir));
 }

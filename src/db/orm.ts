@@ -3,6 +3,7 @@ import { DefaultLogger, type LogContext, type LoggerNamespace, type LoggerOption
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type Options, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { entities } from '../schema/entities';
+import type { PoolStats } from './sql';
 import { clientTimeouts } from './timeouts';
 
 /** Called for every SQL statement MikroORM runs: feeds the metrics and the N+1 tests. */
@@ -98,3 +99,14 @@ export async function initORM(clientUrl: string, opts: InitOrmOptions & Partial<
 }
 
 export type Orm = MikroORM;
+
+/**
+ * MikroORM's own pool (knex's tarn pool), for the saturation gauges of /metrics; undefined
+ * before knex has created it.
+ */
+export function ormPoolStats(orm: Orm): PoolStats | undefined {
+  const pool = orm.em.getConnection().getKnex().client.pool;
+  if (!pool) return undefined;
+  const max = orm.config.get('pool')?.max ?? 10;
+  return { inUse: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires(), max };
+}

@@ -18,6 +18,14 @@ export interface Sql {
   query<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]>;
 }
 
+/** A connection pool's state: connections checked out, idle, callers waiting for one, and its size. */
+export interface PoolStats {
+  inUse: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
 export interface PgSqlOptions {
   connectionString: string;
   /** Pool size; MikroORM's own pool is separate. */
@@ -41,6 +49,7 @@ export interface PgSqlOptions {
 export class PgSql implements Sql {
   readonly pool: Pool;
   private readonly prepared: boolean;
+  private readonly max: number;
 
   constructor(options: PgSqlOptions) {
     const config: PoolConfig = { connectionString: options.connectionString, max: options.max };
@@ -49,6 +58,13 @@ export class PgSql implements Sql {
     // An idle client that loses its server emits 'error' on the pool; the next query reconnects.
     this.pool.on('error', () => {});
     this.prepared = options.preparedStatements;
+    this.max = options.max;
+  }
+
+  /** The pool's connections now, for the saturation gauges of /metrics. */
+  stats(): PoolStats {
+    const { totalCount, idleCount, waitingCount } = this.pool;
+    return { inUse: totalCount - idleCount, idle: idleCount, waiting: waitingCount, max: this.max };
   }
 
   async query<T extends QueryResultRow>(statement: Statement, values: unknown[]): Promise<T[]> {

@@ -9,11 +9,29 @@ export interface MetricsSources {
   countActiveConversations?: () => Promise<number>;
   /** Seconds since the oldest webhook event still pending (counted when scraped). */
   oldestPendingWebhookAgeSeconds?: () => Promise<number>;
+  /** The database connection pools by name (read when scraped). */
+  databasePools?: () => DatabasePool[];
+}
+
+/** One pool's state for the db_pool_* gauges. */
+export interface DatabasePool {
+  /** `hot_path` (src/db/sql.ts) or `orm` (MikroORM's). */
+  pool: string;
+  inUse: number;
+  idle: number;
+  waiting: number;
+  max: number;
 }
 
 export function createMetrics(sources: MetricsSources = {}) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  /** Sets one db_pool_* gauge per pool from a fresh read of the pools (one read per gauge and scrape). */
+  const poolGauge = (gauge: client.Gauge<'pool'> | client.Gauge<'pool' | 'state'>, values: (pool: DatabasePool) => [Record<string, string>, number][]) => {
+    if (!sources.databasePools) return;
+    gauge.reset();
+    for (const pool of sources.databasePools()) for (const [labels, value] of values(pool)) gauge.set({ pool: pool.pool, ...labels }, value);
+  };
 
   return {
     registry,
@@ -35,6 +53,37 @@ export function createMetrics(sources: MetricsSources = {}) {
       help: 'Database query duration',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
       registers: [registry],
+    }),
+    // Pool saturation (deploy/prometheus/alerts.yaml): in use near max, or callers waiting.
+    dbPoolConnections: new client.Gauge({
+      name: 'db_pool_connections',
+      help: 'Connections of each database pool by state (in_use, idle), read when scraped',
+      labelNames: ['pool', 'state'] as const,
+      registers: [registry],
+      collect() {
+        poolGauge(this, (pool) => [
+          [{ state: 'in_use' }, pool.inUse],
+          [{ state: 'idle' }, pool.idle],
+        ]);
+      },
+    }),
+    dbPoolWaiting: new client.Gauge({
+      name: 'db_pool_waiting_clients',
+      help: 'Queries waiting for a connection of each database pool, read when scraped',
+      labelNames: ['pool'] as const,
+      registers: [registry],
+      collect() {
+        poolGauge(this, (pool) => [[{}, pool.waiting]]);
+      },
+    }),
+    dbPoolMax: new client.Gauge({
+      name: 'db_pool_max_connections',
+      help: 'Size of each database pool',
+      labelNames: ['pool'] as const,
+      registers: [registry],
+      collect() {
+        poolGauge(this, (pool) => [[{}, pool.max]]);
+      },
     }),
     messagesSent: new client.Counter({
       name: 'messages_sent_total',
