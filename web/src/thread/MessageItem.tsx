@@ -112,7 +112,7 @@ export function MessageItem({
               className="message-options"
               data-testid="message-options"
               aria-expanded={actionsOpen}
-              aria-label="Message actions"
+              aria-label="More actions"
               onClick={() => setActionsOpen(!actionsOpen)}
             >
               ⋯
