@@ -116,7 +116,6 @@ test('an image upload shows its thumbnail', async () => {
   assert.match(await image.getByTestId('message-image').getAttribute('src'), /^http/);
   // The signed thumbnail URL really loads (CSP and signature both let it through).
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=message-image]')].some((img) => img.complete && img.naturalWidth > 0), null, { timeout: 5000 });
-  await screenshot(page, 'thread');
   await image.getByRole('button', { name: 'Open image' }).click();
   await page.getByTestId('image-preview').waitFor();
   await page.keyboard.press('Escape');
@@ -260,4 +259,81 @@ test('an installable PWA: manifest and service worker; the app shell loads again
   await page.reload();
   await page.getByTestId('conversation-list').waitFor({ timeout: 5000 });
   await context.close();
+});
+
+test('react, reply, edit and delete live on both sides; a block replaces both composers', async () => {
+  const a = await openAs(ana, `/app/c/${main}`);
+  const b = await openAs(ben, `/app/c/${main}`);
+  await a.page.getByTestId('thread').waitFor();
+  await b.page.getByTestId('thread').waitFor();
+  const question = (await ben.gql(ops.send, { c: main, t: 'Can you start Monday?' })).sendMessage;
+  const byId = (page, id) => page.locator(`[data-testid=message-item][data-message-id="${id}"]`);
+  const bySequence = (page, sequence) => page.locator(`[data-testid=message-item][data-sequence="${sequence}"]`);
+  const withContent = (page, text) => page.getByTestId('message-item').filter({ has: page.getByTestId('message-content').filter({ hasText: new RegExp(`^${text}$`) }) });
+  await byId(a.page, question.id).waitFor({ timeout: 5000 });
+
+  // React: Ana's 👍 shows as hers, and on Ben's side live (messageUpdated) as not his.
+  await byId(a.page, question.id).getByTestId('message-options').click();
+  await byId(a.page, question.id).getByRole('button', { name: 'React with 👍' }).click();
+  await byId(a.page, question.id).locator('[data-testid=reaction][aria-pressed=true]').filter({ hasText: '👍 1' }).waitFor({ timeout: 5000 });
+  await byId(b.page, question.id).locator('[data-testid=reaction][aria-pressed=false]').filter({ hasText: '👍 1' }).waitFor({ timeout: 5000 });
+
+  // Reply: the composer shows what is answered; the reply quotes it on both sides and is stored so.
+  await byId(a.page, question.id).getByTestId('reply-action').click();
+  await a.page.getByTestId('reply-preview').filter({ hasText: 'Can you start Monday?' }).waitFor();
+  await a.page.getByTestId('message-input').fill('Yes, Monday works');
+  await a.page.getByTestId('send-button').click();
+  const reply = withContent(a.page, 'Yes, Monday works');
+  await reply.and(a.page.locator('[data-status=sent]')).waitFor({ timeout: 5000 });
+  assert.equal(await a.page.getByTestId('reply-preview').count(), 0);
+  assert.match(await reply.getByTestId('reply-quote').textContent(), /Can you start Monday\?$/);
+  const sequence = await reply.getAttribute('data-sequence');
+  await bySequence(b.page, sequence).getByTestId('reply-quote').filter({ hasText: 'Can you start Monday?' }).waitFor({ timeout: 5000 });
+  const stored = await ana.gql('query ($c: ID!) { conversation(id: $c) { messages(last: 5) { edges { node { sequence replyTo { id } } } } } }', { c: main });
+  assert.equal(stored.conversation.messages.edges.find((e) => String(e.node.sequence) === sequence).node.replyTo.id, question.id);
+
+  // Edit in place: the new text and "edited" on both sides.
+  await bySequence(a.page, sequence).getByTestId('message-options').click();
+  await bySequence(a.page, sequence).getByTestId('edit-action').click();
+  await a.page.getByTestId('edit-input').fill('Yes, Monday at 9 works');
+  await a.page.getByTestId('edit-input').press('Enter');
+  for (const page of [a.page, b.page]) {
+    await bySequence(page, sequence).getByTestId('message-content').filter({ hasText: /^Yes, Monday at 9 works$/ }).waitFor({ timeout: 5000 });
+    await bySequence(page, sequence).getByTestId('message-edited').waitFor({ timeout: 5000 });
+  }
+
+  // Delete (confirmed): a tombstone on both sides, the text gone.
+  await a.page.getByTestId('message-input').fill('Wrong chat, sorry');
+  await a.page.getByTestId('send-button').click();
+  const wrong = withContent(a.page, 'Wrong chat, sorry');
+  await wrong.and(a.page.locator('[data-status=sent]')).waitFor({ timeout: 5000 });
+  const wrongSequence = await wrong.getAttribute('data-sequence');
+  await withContent(b.page, 'Wrong chat, sorry').waitFor({ timeout: 5000 });
+  await screenshot(a.page, 'thread');
+  await bySequence(a.page, wrongSequence).getByTestId('message-options').click();
+  await bySequence(a.page, wrongSequence).getByTestId('delete-action').click();
+  await bySequence(a.page, wrongSequence).getByTestId('confirm-delete').click();
+  for (const page of [a.page, b.page]) {
+    await bySequence(page, wrongSequence).getByTestId('message-deleted').waitFor({ timeout: 5000 });
+    assert.equal(await withContent(page, 'Wrong chat, sorry').count(), 0);
+  }
+
+  // Block from the thread's menu: Ana's composer gives way to the notice at once; Ben learns
+  // it from his first refused action (nothing is pushed to him) and loses his composer too.
+  await a.page.getByTestId('thread-menu').click();
+  await a.page.getByTestId('block-user').click();
+  await a.page.getByTestId('blocked-notice').filter({ hasText: 'You blocked' }).waitFor({ timeout: 5000 });
+  assert.equal(await a.page.getByTestId('message-input').count(), 0);
+  // The input may go away mid-word: that is the point.
+  await b.page.getByTestId('message-input').pressSequentially('Still th', { delay: 50 }).catch(() => undefined);
+  await b.page.getByTestId('blocked-notice').filter({ hasText: 'no longer send' }).waitFor({ timeout: 5000 });
+  await b.page.getByTestId('message-input').waitFor({ state: 'detached', timeout: 5000 });
+  await assert.rejects(ben.gql(ops.send, { c: main, t: 'Through the API' }), /BLOCKED|FORBIDDEN/);
+
+  // Unblocking gives Ana her composer back.
+  await a.page.getByTestId('thread-menu').click();
+  await a.page.getByTestId('unblock-user').click();
+  await a.page.getByTestId('message-input').waitFor({ timeout: 5000 });
+  await a.context.close();
+  await b.context.close();
 });

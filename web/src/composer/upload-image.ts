@@ -1,8 +1,9 @@
 import type { WebMessageFragment } from '../gql/graphql';
 import { print } from 'graphql';
 import { WebSendImageDocument as SendImageDocument } from '../gql/graphql';
+import { blockedReason } from '../lib/blocked';
 
-export type UploadOutcome = { kind: 'sent'; message: WebMessageFragment } | { kind: 'failed'; message: string } | { kind: 'retry' };
+export type UploadOutcome = { kind: 'sent'; message: WebMessageFragment } | { kind: 'failed'; message: string; reason?: string } | { kind: 'retry' };
 
 export interface UploadRequest {
   origin: string;
@@ -10,6 +11,7 @@ export interface UploadRequest {
   conversationId: string;
   clientMessageId: string;
   caption: string;
+  replyToId?: string;
   image: Blob;
   onProgress?: (fraction: number) => void;
 }
@@ -27,7 +29,7 @@ export function uploadImage(request: UploadRequest): Promise<UploadOutcome> {
     JSON.stringify({
       query: print(SendImageDocument),
       variables: {
-        input: { conversationId: request.conversationId, clientMessageId: request.clientMessageId, caption: request.caption, image: null },
+        input: { conversationId: request.conversationId, clientMessageId: request.clientMessageId, caption: request.caption, replyToId: request.replyToId, image: null },
       },
     }),
   );
@@ -45,14 +47,14 @@ export function uploadImage(request: UploadRequest): Promise<UploadOutcome> {
     xhr.onerror = () => resolve({ kind: 'retry' });
     xhr.ontimeout = () => resolve({ kind: 'retry' });
     xhr.onload = () => {
-      let body: { data?: { sendImageMessage?: WebMessageFragment }; errors?: { message: string }[] } | undefined;
+      let body: { data?: { sendImageMessage?: WebMessageFragment }; errors?: { message: string; extensions?: Record<string, unknown> }[] } | undefined;
       try {
         body = JSON.parse(xhr.responseText);
       } catch {
         body = undefined;
       }
       if (body?.data?.sendImageMessage) resolve({ kind: 'sent', message: body.data.sendImageMessage });
-      else if (body?.errors?.length) resolve({ kind: 'failed', message: body.errors[0].message });
+      else if (body?.errors?.length) resolve({ kind: 'failed', message: body.errors[0].message, reason: blockedReason(body.errors) });
       // A proxy's or a draining server's non-GraphQL answer: the message may not be stored yet.
       else resolve({ kind: 'retry' });
     };

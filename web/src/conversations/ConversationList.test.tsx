@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { createCache } from '../apollo/cache';
 import { WebInboxDocument } from '../gql/graphql';
-import { conversation } from '../test/fixtures';
+import { conversation, message } from '../test/fixtures';
 import { ConversationList } from './ConversationList';
 
 const inbox = (status: string[], nodes: ReturnType<typeof conversation>[]) => ({
@@ -19,7 +19,7 @@ describe('ConversationList', () => {
       lastMessageAt: '2026-12-02T08:00:00.000Z',
       unreadCount: 3,
       otherParticipant: { __typename: 'User', id: 'u2', displayName: 'Ana', avatarUrl: null, presence: { __typename: 'Presence', status: 'ONLINE', lastSeenAt: null } },
-      lastMessage: { __typename: 'Message', id: 'm9', conversationId: 'c-new', sequence: 9, type: 'TEXT', content: 'See you at 9', clientMessageId: null, createdAt: '2026-12-02T08:00:00.000Z', readAt: null, sender: { __typename: 'User', id: 'u2' }, image: null },
+      lastMessage: message({ id: 'm9', conversationId: 'c-new', sequence: 9, content: 'See you at 9', createdAt: '2026-12-02T08:00:00.000Z', sender: { __typename: 'User', id: 'u2' } }),
     });
     render(
       <MockedProvider mocks={[inbox(['ACTIVE'], [older, newer])]} cache={createCache()}>

@@ -1,6 +1,11 @@
+// One formatter for every message: toLocaleTimeString builds a new one per call, which is a
+// noticeable part of a 50-message thread's first render.
+let timeFormat: Intl.DateTimeFormat | undefined;
+
 /** Time of day in the viewer's locale, e.g. 14:05. */
 export function timeOfDay(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  timeFormat ??= new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  return timeFormat.format(new Date(iso));
 }
 
 /** The local calendar day of a timestamp: the key that day separators group by. */

@@ -5,6 +5,8 @@ export interface OutboxItem {
   clientMessageId: string;
   conversationId: string;
   content: string;
+  /** The message this one answers: kept with the item, so every retry sends it. */
+  replyToId?: string;
   /** Set for an image message; the content is then its caption. */
   image?: Blob;
   createdAt: string;

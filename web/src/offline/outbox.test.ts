@@ -47,6 +47,22 @@ describe('Outbox', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('keeps a reply’s replyToId in the stored item, so every retry (also after a reload) answers the same message', async () => {
+    const store = freshStore();
+    const replies: (string | undefined)[] = [];
+    const sender: Sender = async (item) => {
+      replies.push(item.replyToId);
+      return { kind: 'retry' };
+    };
+    const outbox = new Outbox(store, sender, () => undefined);
+    outboxes.push(outbox);
+    await outbox.ready;
+    await outbox.send({ conversationId: 'c1', content: 'yes, 9 works', replyToId: 'm-question' });
+    await outbox.flush();
+    expect(replies).toEqual(['m-question', 'm-question']);
+    expect((await store.all())[0].replyToId).toBe('m-question');
+  });
+
   it('survives a reload: a pending send waits in IndexedDB and goes out from the next tab', async () => {
     const store = freshStore();
     const first = makeOutbox(store, [{ kind: 'retry' }]);

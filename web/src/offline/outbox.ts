@@ -1,7 +1,8 @@
 import type { OutboxItem, OutboxStore } from './outbox-store';
 import type { WebMessageFragment } from '../gql/graphql';
 
-export type SendOutcome = { kind: 'sent'; message: WebMessageFragment } | { kind: 'failed'; message: string } | { kind: 'retry' };
+/** `reason`: the error's extensions.reason, e.g. BLOCKED. */
+export type SendOutcome = { kind: 'sent'; message: WebMessageFragment } | { kind: 'failed'; message: string; reason?: string } | { kind: 'retry' };
 
 /** Sends one item: text or image, with its clientMessageId. */
 export type Sender = (item: OutboxItem, onProgress: (fraction: number) => void) => Promise<SendOutcome>;
@@ -47,7 +48,7 @@ export class Outbox {
   };
 
   /** Queues a new send and tries it at once. */
-  async send(input: { conversationId: string; content: string; image?: Blob }): Promise<void> {
+  async send(input: { conversationId: string; content: string; image?: Blob; replyToId?: string }): Promise<void> {
     const item: OutboxItem = { clientMessageId: crypto.randomUUID(), createdAt: new Date().toISOString(), ...input };
     this.set({ ...this.state, items: [...this.state.items, item] });
     await this.store.put(item).catch(() => undefined);

@@ -16,6 +16,11 @@ export function message(overrides: Partial<WebMessageFragment> = {}): WebMessage
     readAt: null,
     sender: { __typename: 'User', id: 'other' },
     image: null,
+    revision: 0,
+    editedAt: null,
+    deletedAt: null,
+    replyTo: null,
+    reactions: [],
     ...overrides,
   };
 }
@@ -30,6 +35,8 @@ export function conversation(id: string, overrides: Partial<WebConversationFragm
     unreadCount: 0,
     otherParticipant: { __typename: 'User', id: `u-${id}`, displayName: `User ${id}`, avatarUrl: null, presence: { __typename: 'Presence', status: 'OFFLINE', lastSeenAt: null } },
     lastMessage: null,
+    isBlocked: false,
+    blockedByViewer: false,
     ...overrides,
   };
 }

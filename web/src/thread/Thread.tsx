@@ -2,14 +2,19 @@ import { useMutation, useQuery } from '@apollo/client/react';
 import { Fragment, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { addMessageToCache } from '../apollo/cache-updates';
 import { useConnectionStatus } from '../apollo/connection-status';
-import { Composer } from '../composer/Composer';
-import { WebMarkReadDocument, WebMessagesDocument, WebThreadHeaderDocument, WebThreadMessagesDocument } from '../gql/graphql';
+import { Composer, type ReplyTarget } from '../composer/Composer';
+import { WebMarkReadDocument, WebMessagesDocument, WebThreadHeaderDocument, WebThreadMessagesDocument, type WebMessageFragment } from '../gql/graphql';
+import { isBlockedError, refreshBlockState } from '../lib/blocked';
 import { dayKey, dayLabel, displayName } from '../lib/format';
+import { ReportDialog, type ReportChoice } from '../safety/ReportDialog';
+import { BlockedNotice, ThreadMenu } from '../safety/ThreadMenu';
 import { useSession } from '../session/api-context';
 import { ImagePreview } from './ImagePreview';
-import { MessageItem, type ShownMessage } from './MessageItem';
+import { MessageItem, type MessageHandlers, type ShownMessage } from './MessageItem';
 import { TypingIndicator } from './TypingIndicator';
 import { useDraftImageUrls } from './use-draft-image-urls';
+import { useMessageChanges } from './use-message-changes';
+import { useMessageUpdates } from './use-message-updates';
 import { refreshLatestMessages, usePendingImageRefresh } from './use-pending-image-refresh';
 import { useOtherTyping } from './use-typing';
 
@@ -30,13 +35,21 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
   const nearBottom = useRef(true);
   const restoreFrom = useRef<{ height: number; top: number } | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const [replyTo, setReplyTo] = useState<ReplyTarget | null>(null);
+  const [reporting, setReporting] = useState<{ messageId?: string } | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const changes = useMessageChanges(conversationId);
 
   const connection = data?.conversation.messages;
   const messages = useMemo(() => (connection?.edges ?? []).map((edge) => edge.node), [connection]);
   const maxSequence = messages.length ? messages[messages.length - 1].sequence : 0;
   const maxSequenceRef = useRef(0);
   maxSequenceRef.current = maxSequence;
+  const maxRevision = useMemo(() => messages.reduce((max, m) => Math.max(max, m.revision), 0), [messages]);
   const loaded = data !== undefined;
+
+  // Edits, deletions and reactions, resumed after every reconnect from the highest revision seen.
+  useMessageUpdates(api.apollo, conversationId, generation, maxRevision, loaded);
 
   // Live messages of this thread, resumed after every reconnect from the highest sequence shown.
   useEffect(() => {
@@ -64,6 +77,38 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
     if (loaded) markRead({ variables: { input: { conversationId } } }).catch(() => undefined);
   }, [conversationId, loaded, markRead]);
 
+  // A refused change says why: a block (then the header is read again) or another error.
+  const failed = (what: string) => (error: unknown) => {
+    if (isBlockedError(error)) refreshBlockState(api.apollo);
+    setActionError(isBlockedError(error) ? `Could not ${what}: this conversation is blocked.` : `Could not ${what}. Try again.`);
+  };
+  const handlersRef = useRef(changes);
+  handlersRef.current = changes;
+  const handlers: MessageHandlers = useMemo(
+    () => ({
+      onReply: (message: WebMessageFragment) => {
+        const author = message.sender?.id === viewerId ? 'yourself' : displayName(header.data?.conversation.otherParticipant);
+        setReplyTo({ id: message.id, author, text: message.content ?? 'Image' });
+      },
+      onEdit: (messageId, content) => {
+        setActionError(null);
+        handlersRef.current.edit(messageId, content).catch(failed('edit the message'));
+      },
+      onDelete: (messageId) => {
+        setActionError(null);
+        handlersRef.current.delete(messageId).catch(failed('delete the message'));
+      },
+      onToggleReaction: (messageId, emoji, add) => {
+        setActionError(null);
+        handlersRef.current.toggleReaction(messageId, emoji, add).catch(failed('react'));
+      },
+      onReport: (message) => setReporting({ messageId: message.id }),
+      onJump: (messageId) => document.querySelector(`[data-message-id="${CSS.escape(messageId)}"]`)?.scrollIntoView({ block: 'center' }),
+    }),
+    // `failed` reads only api and state setters; the mutations are read through handlersRef.
+    [viewerId, header.data, api],
+  );
+
   const draftUrls = useDraftImageUrls(outboxState.items);
   usePendingImageRefresh(conversationId, messages);
 
@@ -73,8 +118,10 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
       const own = message.sender?.id === viewerId;
       return { key: message.id, message, own, status: own ? 'sent' : undefined };
     });
+    const byId = new Map(messages.map((m) => [m.id, m]));
     for (const item of outboxState.items) {
       if (item.conversationId !== conversationId || sentKeys.has(item.clientMessageId)) continue;
+      const answered = item.replyToId ? byId.get(item.replyToId) : undefined;
       list.push({
         key: item.clientMessageId,
         own: true,
@@ -84,11 +131,14 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
           createdAt: item.createdAt,
           imageUrl: draftUrls.get(item.clientMessageId),
           progress: item.image ? (outboxState.progress.get(item.clientMessageId) ?? 0) : undefined,
+          replyTo: answered
+            ? { __typename: 'Message', id: answered.id, content: answered.content ?? null, deletedAt: answered.deletedAt ?? null, sender: answered.sender ? { __typename: 'User', id: answered.sender.id, displayName: answered.sender.id === viewerId ? 'You' : (header.data?.conversation.otherParticipant.displayName ?? null) } : null }
+            : undefined,
         },
       });
     }
     return list;
-  }, [messages, outboxState, conversationId, viewerId, draftUrls]);
+  }, [messages, outboxState, conversationId, viewerId, draftUrls, header.data]);
 
   // Keeps the view where the reader is: at the bottom for new messages, in place for older ones.
   const firstKey = shown[0]?.key;
@@ -136,9 +186,21 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
     if (el.scrollTop < EDGE_PX) void loadOlder();
   };
 
-  const other = header.data?.conversation.otherParticipant;
+  const conversation = header.data?.conversation;
+  const other = conversation?.otherParticipant;
   const name = displayName(other);
+  const isBlocked = conversation?.isBlocked ?? false;
+  const blockedByViewer = conversation?.blockedByViewer ?? false;
   let previousDay = '';
+
+  const report = (choice: ReportChoice) => {
+    const target = reporting;
+    setReporting(null);
+    if (!other || !target) return;
+    setActionError(null);
+    const done = target.messageId ? changes.reportMessage(target.messageId, choice) : changes.reportUser(other.id, choice);
+    done.then(() => setActionError('Thanks, your report was sent.'), failed('send the report'));
+  };
 
   return (
     <main className="view thread-view">
@@ -150,7 +212,20 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
           <h1 tabIndex={-1}>{other ? name : 'Conversation'}</h1>
           {other && <p className="subtitle">{other.presence.status === 'ONLINE' ? 'Online' : 'Offline'}</p>}
         </div>
+        {other && (
+          <ThreadMenu
+            blockedByViewer={blockedByViewer}
+            onBlock={() => changes.block(other.id).catch(failed('block'))}
+            onUnblock={() => changes.unblock(other.id).catch(failed('unblock'))}
+            onReport={() => setReporting({})}
+          />
+        )}
       </header>
+      {actionError && (
+        <p className="action-status" role="status">
+          {actionError}
+        </p>
+      )}
       <div className="thread" data-testid="thread" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={`Messages with ${name}`}>
         {hasOlder && (
           <button type="button" className="load-older" data-testid="load-older" onClick={() => void loadOlder()} disabled={loadingOlder}>
@@ -172,14 +247,21 @@ export function Thread({ conversationId, onBack }: { conversationId: string; onB
                     <span>{dayLabel(createdAt)}</span>
                   </li>
                 )}
-                <MessageItem item={item} onOpenImage={setPreviewUrl} />
+                <MessageItem item={item} onOpenImage={setPreviewUrl} handlers={item.message ? handlers : undefined} canReact={!isBlocked} />
               </Fragment>
             );
           })}
         </ol>
         {otherTyping && <TypingIndicator name={name} />}
       </div>
-      <Composer conversationId={conversationId} />
+      {isBlocked ? (
+        <BlockedNotice blockedByViewer={blockedByViewer} />
+      ) : (
+        <Composer conversationId={conversationId} replyTo={replyTo} onCancelReply={() => setReplyTo(null)} />
+      )}
+      {reporting && other && (
+        <ReportDialog subject={reporting.messageId ? 'this message' : name} onSubmit={report} onClose={() => setReporting(null)} />
+      )}
       {previewUrl && <ImagePreview url={previewUrl} onClose={() => setPreviewUrl(null)} />}
     </main>
   );

@@ -1,7 +1,7 @@
-import type { PendingMessageChangesFragment } from './gql/graphql';
+import type { WebMessageChangesFragment } from '../gql/graphql';
 
 /** The message a reply answers; a deleted one shows as such (the reply keeps pointing at it). */
-export function ReplyQuote({ replyTo, onJump }: { replyTo: NonNullable<PendingMessageChangesFragment['replyTo']>; onJump?: (id: string) => void }) {
+export function ReplyQuote({ replyTo, onJump }: { replyTo: NonNullable<WebMessageChangesFragment['replyTo']>; onJump?: (id: string) => void }) {
   const text = replyTo.deletedAt ? 'Deleted message' : (replyTo.content ?? 'Image');
   return (
     <button type="button" className="reply-quote" data-testid="reply-quote" onClick={() => onJump?.(replyTo.id)} aria-label={`In reply to: ${text}`}>
