@@ -81,7 +81,7 @@ export function createServices(deps: ServiceDeps) {
     maxLength: deps.config.messages.maxLength,
     contactInfoPolicy: deps.config.messages.contactInfoPolicy,
   });
-  const blocks = new BlockService();
+  const blocks = new BlockService(events);
   const users = new UserService(deps);
   const imageMessages = new ImageMessageService({
     pipeline,

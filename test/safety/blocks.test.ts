@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PresenceChangedDocument, TypingDocument } from '../generated/graphql';
+import { ConversationEventsDocument, PresenceChangedDocument, TypingDocument } from '../generated/graphql';
 import { actor, codes, startTestServer, type TestServer } from '../helpers/test-server';
 import { RealtimeClient, conversationPair, describeWithRedis, sleep, waitForSubscriptions, wsUrl } from '../realtime-api/realtime-helpers';
 import { BLOCK, BLOCKED_USERS, CONVERSATIONS, gql, MESSAGES, REACT, reasonOf, SEND, START, TYPING, UNBLOCK, UNREACT } from './gql';
@@ -96,6 +96,25 @@ describeWithRedis('blocks', () => {
     await gql(b, UNBLOCK, { userId: bo.id }, ana.token);
     expect(await view(bo.token)).toMatchObject({ isBlocked: false, blockedByViewer: false });
     expect((await gql(a, SEND, { input: { conversationId, content: 'again' } }, bo.token)).errors).toBeUndefined();
+  });
+
+  test('a block and an unblock are a conversationEvent UPDATED for both sides, on every instance; a repeat is none', async () => {
+    const { ana, bo, conversationId } = await conversationPair(a);
+    const anaEvents = connect(a, ana.token).subscribe(ConversationEventsDocument, {});
+    const boEvents = connect(b, bo.token).subscribe(ConversationEventsDocument, {});
+    await waitForSubscriptions(a, 'conversationEvent', 1);
+    await waitForSubscriptions(b, 'conversationEvent', 1);
+    await gql(b, BLOCK, { userId: ana.id }, bo.token);
+    for (const events of [anaEvents, boEvents]) {
+      expect((await events.next()).conversationEvent).toMatchObject({ kind: 'UPDATED', conversation: { id: conversationId } });
+    }
+    await gql(b, BLOCK, { userId: ana.id }, bo.token);
+    await gql(a, UNBLOCK, { userId: ana.id }, bo.token);
+    for (const events of [anaEvents, boEvents]) {
+      expect((await events.next()).conversationEvent).toMatchObject({ kind: 'UPDATED', conversation: { id: conversationId } });
+    }
+    await sleep(300);
+    expect([anaEvents.values.length, boEvents.values.length]).toEqual([2, 2]);
   });
 
   test('a blocked pair sees no presence or typing of each other across instances', async () => {

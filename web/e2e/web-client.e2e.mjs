@@ -318,14 +318,12 @@ test('react, reply, edit and delete live on both sides; a block replaces both co
     assert.equal(await withContent(page, 'Wrong chat, sorry').count(), 0);
   }
 
-  // Block from the thread's menu: Ana's composer gives way to the notice at once; Ben learns
-  // it from his first refused action (nothing is pushed to him) and loses his composer too.
+  // Block from the thread's menu: Ana's composer gives way to the notice at once, and Ben's
+  // too, without him doing anything (the block is a conversationEvent UPDATED for both sides).
   await a.page.getByTestId('thread-menu').click();
   await a.page.getByTestId('block-user').click();
   await a.page.getByTestId('blocked-notice').filter({ hasText: 'You blocked' }).waitFor({ timeout: 5000 });
   assert.equal(await a.page.getByTestId('message-input').count(), 0);
-  // The input may go away mid-word: that is the point.
-  await b.page.getByTestId('message-input').pressSequentially('Still th', { delay: 50 }).catch(() => undefined);
   await b.page.getByTestId('blocked-notice').filter({ hasText: 'no longer send' }).waitFor({ timeout: 5000 });
   await b.page.getByTestId('message-input').waitFor({ state: 'detached', timeout: 5000 });
   await assert.rejects(ben.gql(ops.send, { c: main, t: 'Through the API' }), /BLOCKED|FORBIDDEN/);

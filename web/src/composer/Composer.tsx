@@ -34,7 +34,7 @@ export function Composer({ conversationId, replyTo, onCancelReply }: { conversat
 
   const typing = (isTyping: boolean) => {
     // Typing is best effort: a lost event must not disturb the composer. A refusal because of
-    // a block is how this side learns of the other's block.
+    // a block means this side missed the block's event: read the block state again.
     setTyping({ variables: { conversationId, isTyping } }).catch((error: unknown) => {
       if (isBlockedError(error)) refreshBlockState(api.apollo);
     });

@@ -14,8 +14,9 @@ export function isBlockedError(error: unknown): boolean {
 }
 
 /**
- * Nothing is pushed when the other participant blocks the viewer: the first refused send,
- * typing or reaction is how the client learns, and then reads the thread header's isBlocked.
+ * A block arrives as a conversationEvent (session/realtime-bridge.ts). One missed while the
+ * socket was away shows up as a refused send, typing or reaction: then the thread header's
+ * isBlocked is read again.
  */
 export function refreshBlockState(apollo: ApolloClient): void {
   void apollo.refetchQueries({ include: [WebThreadHeaderDocument] }).catch(() => undefined);
