@@ -30,6 +30,11 @@ const SCRATCH_DB = 'messaging_explain';
 const DEFAULT_URL = 'postgresql://postgres@127.0.0.1:5432/test';
 /** Tables whose sequential scan fails the check: they grow with the traffic. */
 const BIG_TABLES = ['messages', 'conversations'];
+/**
+ * Tables that hold a handful of rows by design (one webhook per subscribing backend): reading
+ * all of them is the right plan, so a sequential scan there does not count against a statement.
+ */
+const FEW_ROWS_BY_DESIGN = ['webhooks'];
 
 type Row = Record<string, unknown>;
 
@@ -191,6 +196,25 @@ const SEED_STEPS: [string, string][] = [
     union all
     select x_id::text, 'conversation.archived', 'conversation', id::text, now() from seed_conversations
     where status = 'ARCHIVED';`],
+
+  // About 5% of the text messages carry one or two reactions of the participants; a tenth of
+  // the users block the contacts of their conversations (more than a marketplace sees, so that
+  // the table is past the size where a scan beats its primary key); two webhooks: the tables the changes, blocks and reports
+  // read, at a size where the planner chooses their indexes as it would in production.
+  ['message_reactions, user_blocks, webhooks', `
+    insert into message_reactions (message_id, user_id, emoji, created_at)
+    select m.id, u.id, e.emoji, m.created_at + interval '1 minute'
+    from messages m join seed_conversations c on c.id = m.conversation_id
+    cross join lateral (values (c.a), (c.b)) u(id)
+    cross join lateral (select (array['👍', '❤️', '😂'])[1 + (abs(hashtext(m.id::text || u.id::text)) % 3)] as emoji) e
+    where m.type = 'TEXT' and abs(hashtext(m.id::text)) % 100 < 5 and (u.id = c.a or abs(hashtext(m.id::text)) % 2 = 0);
+
+    insert into user_blocks (blocker_id, blocked_id)
+    select distinct c.a, c.b from seed_conversations c join seed_users u on u.id = c.a where u.n % 10 = 7;
+
+    insert into webhooks (url, events, secret)
+    values ('https://hooks.example.com/messaging', array['MESSAGE_SENT', 'MESSAGE_READ'], 'whsec_seed'),
+           ('https://moderation.example.com/hooks', array['REPORT_CREATED', 'USER_BLOCKED'], 'whsec_seed');`],
 ];
 
 async function seed(db: Client): Promise<number> {
@@ -368,7 +392,7 @@ async function explain(db: Client, spec: QuerySpec): Promise<Explained> {
   for (const match of plan.matchAll(/(?:Index Scan|Index Only Scan)(?: Backward)? using (\S+) on (\S+)/g)) indexes.add(match[1]);
   for (const match of plan.matchAll(/Bitmap Index Scan on (\S+)/g)) indexes.add(match[1]);
   for (const match of plan.matchAll(/Conflict Arbiter Indexes: (.+)/g)) for (const name of match[1].split(', ')) indexes.add(`${name.trim()} (arbiter)`);
-  for (const match of plan.matchAll(/Seq Scan on (\S+)/g)) seqScans.add(match[1]);
+  for (const match of plan.matchAll(/Seq Scan on (\S+)/g)) if (!FEW_ROWS_BY_DESIGN.includes(match[1])) seqScans.add(match[1]);
   const bigSeq = [...seqScans].filter((t) => BIG_TABLES.includes(t));
   const verdict = seqScans.size > 0 ? 'seq scan' : indexes.size > 0 ? 'index' : 'no read';
   const top = plan.split('\n')[0].match(/actual time=[\d.]+\.\.[\d.]+ rows=(\d+)/);
