@@ -195,10 +195,20 @@ async function main(): Promise<void> {
 
     const phase = async (title: string, counter: { n: number }) => {
       const idle0 = await read(pg, redis, server!);
+      // The service's CPU over the sends alone, less its idle rate over as long: a second
+      // reading beside the interval method below, which also counts the work that trails the
+      // sends (push jobs, acknowledgements) but subtracts a noisier 20-second idle interval.
+      const quiet0 = processCpuSeconds(server!.pid);
+      const q0 = performance.now();
+      await sleep(3000);
+      const idleRate = (processCpuSeconds(server!.pid) - quiet0) / ((performance.now() - q0) / 1000);
+      const cpu0 = processCpuSeconds(server!.pid);
       const t0 = performance.now();
       const before = counter.n;
       const failed = await sendAll(server!.url, senders, MESSAGES);
       const sendSeconds = (performance.now() - t0) / 1000;
+      const duringSendsMs = ((processCpuSeconds(server!.pid) - cpu0 - idleRate * sendSeconds) * 1000) / MESSAGES;
+      const deliveredDuringSends = (counter.n - before) / MESSAGES;
       await sleep(STATS_FLUSH_MS);
       const run1 = await read(pg, redis, server!);
       // The idle interval right after, as long as the run (the flush wait included).
@@ -206,7 +216,10 @@ async function main(): Promise<void> {
       const idle1 = await read(pg, redis, server!);
       const result = perMessage([run1, idle1], [idle0, run1], MESSAGES);
       print(`${title} (${MESSAGES} sent in ${sendSeconds.toFixed(1)} s, ${failed} failed)`, result, (counter.n - before) / MESSAGES);
-      return result;
+      console.log(
+        `  service CPU during the sends: ${duringSendsMs.toFixed(2)} ms per message (idle rate ${(idleRate * 1000).toFixed(1)} ms/s subtracted; ${deliveredDuringSends.toFixed(1)} deliveries per message had arrived by then)`,
+      );
+      return { ...result, duringSendsMs };
     };
 
     const none = { n: 0 };
@@ -228,6 +241,7 @@ async function main(): Promise<void> {
     await sleep(1000);
     const fanned = await phase(`fan-out: ${4 + FANOUT} sockets per conversation`, online);
     console.log(`\nCPU per delivery (service): ${((fanned.serviceCpuMs - base.serviceCpuMs) / FANOUT).toFixed(3)} ms (${FANOUT} more deliveries per message)`);
+    console.log(`CPU per delivery (service, during the sends): ${((fanned.duringSendsMs - base.duringSendsMs) / FANOUT).toFixed(3)} ms`);
     console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } finally {
     for (const s of sockets) s.close();
