@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
-import { resolveDatabaseTargets } from './db/database-targets';
+import { acceptsStartupTimeout, resolveDatabaseTargets } from './db/database-targets';
+import { ReadRouting } from './db/read-routing';
 import { initORM, onQuery, ormPoolStats, type Orm } from './db/orm';
 import { PgSql } from './db/sql';
 import { AgendaScheduler } from './jobs/agenda-scheduler';
@@ -115,6 +116,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     onClose('outbox', () => outbox.close());
 
     const metrics = role === 'api' ? apiMetrics(config, orm, sql, onClose) : createMetrics();
+    const reads = role === 'api' ? await openReadRouting(config, logger, metrics, onClose) : ReadRouting.primaryOnly();
     const pubsub = createPubSub(config.redisUrl, logger, {
       channelPrefix: config.realtime.redisPrefix,
       onReconnect: (redisRole) => metrics.pubsubReconnects.inc({ role: redisRole }),
@@ -137,7 +139,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     const jobQueue = await AgendaScheduler.create({ databaseUrl: targets.directUrl, config: config.jobs, logger, metrics });
     onClose('jobs', () => jobQueue.stop());
 
-    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, outbox, pubsub, presence, connectionPresence, rateLimiter, operationLimits, storage, push, jobQueue, onClose, close };
+    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, reads, outbox, pubsub, presence, connectionPresence, rateLimiter, operationLimits, storage, push, jobQueue, onClose, close };
   } catch (error) {
     await close();
     throw error;
@@ -163,6 +165,54 @@ function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['
   });
   onClose('query metrics', async () => void stopObserving());
   return metrics;
+}
+
+/**
+ * DATABASE_READ_URL: a pool on the replica and the routing that decides per read (a jobs
+ * process serves no user reads: everything it reads stays on the primary). Unset: primary only,
+ * with no pool, no probe and no Redis marker.
+ */
+async function openReadRouting(config: Config, logger: Logger, metrics: Metrics, onClose: OpenedParts['onClose']): Promise<ReadRouting> {
+  const { read } = config.database;
+  if (!read.url) return ReadRouting.primaryOnly();
+  // A pooler in front of the replica refuses the startup parameter, as database-targets.ts tells PgBouncer apart.
+  const direct = await acceptsStartupTimeout(read.url);
+  const replica = new PgSql({
+    connectionString: read.url,
+    max: read.poolMax,
+    preparedStatements: config.database.preparedStatementsExplicit ? config.database.preparedStatements : direct,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    serverTimeouts: direct,
+    // The primary stands in for a replica that does not answer: waiting long for it buys nothing.
+    connectTimeoutMs: 1000,
+  });
+  onClose('replica pool', () => replica.close());
+  let redis: Redis | undefined;
+  if (config.redisUrl) {
+    const connection = createRedisConnection(config.redisUrl, {
+      name: 'messaging:read-routing',
+      logger,
+      autoPipelining: true,
+      maxRetriesPerRequest: 1,
+      // A read asks Redis whether its viewer just wrote elsewhere: past this it asks the primary instead.
+      commandTimeoutMs: 250,
+    });
+    onClose('read-routing Redis', () => closeRedisConnection(connection));
+    redis = connection;
+  }
+  const routing = ReadRouting.withReplica({
+    replica,
+    afterWriteMs: read.afterWriteMs,
+    maxLagMs: read.maxLagMs,
+    probeEveryMs: 1000,
+    redis,
+    redisPrefix: config.realtime.redisPrefix,
+    logger,
+    metrics,
+  });
+  onClose('read routing', () => routing.close());
+  logger.info({ afterWriteMs: read.afterWriteMs, maxLagMs: read.maxLagMs, sharedMarkers: redis !== undefined }, 'read replica configured');
+  return routing;
 }
 
 /**

@@ -85,6 +85,17 @@ export function createMetrics(sources: MetricsSources = {}) {
         poolGauge(this, (pool) => [[{}, pool.max]]);
       },
     }),
+    dbReads: new client.Counter({
+      name: 'db_reads_total',
+      help: 'Reads a replica may serve (history, search, conversation list), by where they ran and why (DATABASE_READ_URL set only)',
+      labelNames: ['path', 'target', 'reason'] as const,
+      registers: [registry],
+    }),
+    dbReplicaLag: new client.Gauge({
+      name: 'db_replica_lag_seconds',
+      help: "The read replica's replay lag at the last probe; -1 when it is down or streams from nobody (DATABASE_READ_URL set only)",
+      registers: [registry],
+    }),
     messagesSent: new client.Counter({
       name: 'messages_sent_total',
       help: 'Messages stored, by type',
