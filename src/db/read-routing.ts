@@ -76,9 +76,7 @@ export class ReadRouting {
   noteWriteStarted(userId: string): void {
     const options = this.options;
     if (!options) return;
-    const now = Date.now();
-    this.recentWriters.set(userId, now + options.afterWriteMs);
-    if (this.recentWriters.size > 10_000) this.forgetExpired(now);
+    this.recentWriters.set(userId, Date.now() + options.afterWriteMs);
   }
 
   /**
@@ -174,6 +172,8 @@ export class ReadRouting {
   private startProbing(): void {
     const every = this.options!.probeEveryMs;
     this.probeTimer = setInterval(() => {
+      // Expired markers go here, once a second, rather than on each write (a sweep per send would cost O(writers)).
+      this.forgetExpired(Date.now());
       this.probing ??= this.probe().finally(() => (this.probing = null));
     }, every);
     this.probeTimer.unref();
