@@ -25,6 +25,8 @@ type Reads = Record<string, number>;
   let redis: OwnRedis;
   let one: TestServer;
   let two: TestServer;
+  /** A third instance whose lag guard is 1 s: a paused replay makes it stop using the replica. */
+  let guarded: TestServer;
   let standby: Client;
 
   beforeAll(async () => {
@@ -44,6 +46,7 @@ type Reads = Record<string, number>;
     };
     one = await startTestServer(env);
     two = await startTestServer(env);
+    guarded = await startTestServer({ ...env, DATABASE_READ_MAX_LAG_MS: '1000' });
     standby = new Client({ connectionString: replica.url() });
     await standby.connect();
   }, 120_000);
@@ -52,6 +55,7 @@ type Reads = Record<string, number>;
     await standby?.end().catch(() => {});
     await one?.stop().catch(() => {});
     await two?.stop().catch(() => {});
+    await guarded?.stop().catch(() => {});
     await redis?.kill();
     await replica?.destroy();
     await primary?.destroy();
@@ -115,6 +119,10 @@ type Reads = Record<string, number>;
     await send(one, bo, conversationId, 'hello before the pause');
     await waitFor(() => replayed(conversationId, 'hello before the pause'), 'the replica to replay the first message');
     await sleep(WINDOW_MS + 200);
+    // Caught up, the guarded instance reads from the replica like the others.
+    const caughtUp = await reads(guarded);
+    expect(await search(guarded, bo, 'hello')).toEqual(['hello before the pause']);
+    expect(grew(caughtUp, await reads(guarded), 'search/replica/replica')).toBe(1);
 
     await standby.query('select pg_wal_replay_pause()');
     await waitFor(async () => (await standby.query('select pg_get_wal_replay_pause_state() as s')).rows[0].s === 'paused', 'replay to pause');
@@ -150,6 +158,14 @@ type Reads = Record<string, number>;
     expect(grew(before, after, 'conversations/replica/replica')).toBeGreaterThanOrEqual(1);
     expect(grew(before, after, 'history/replica/replica')).toBeGreaterThanOrEqual(1);
     expect(grew(before, after, 'history/primary/replica_stale')).toBe(1);
+
+    // The instance with a 1 s lag guard sees replay stand still behind received WAL: it stops
+    // using the replica (the real standby's pg_last_xact_replay_timestamp, not a fake).
+    await waitFor(async () => (await guarded.service.metrics.dbReplicaLag.get()).values[0]?.value > 1, 'the replica lag to pass 1 s');
+    before = await reads(guarded);
+    expect(await search(guarded, bo, word)).toEqual([fresh]);
+    after = await reads(guarded);
+    expect(grew(before, after, 'search/primary/replica_unavailable')).toBe(1);
 
     // Bo writes: for the window his reads go to the primary (on both instances), then back to the replica.
     await send(one, bo, conversationId, 'bo answers');
