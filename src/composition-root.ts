@@ -115,8 +115,10 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     const outbox = new Outbox({ sql, logger, leaseMs: config.outbox.leaseMs, sweepMs: config.outbox.sweepMs });
     onClose('outbox', () => outbox.close());
 
-    const metrics = role === 'api' ? apiMetrics(config, orm, sql, onClose) : createMetrics();
-    const reads = role === 'api' ? await openReadRouting(config, logger, metrics, onClose) : ReadRouting.primaryOnly();
+    // A jobs process serves no user reads: everything it reads stays on the primary.
+    const replica = role === 'api' ? await openReplicaPool(config, onClose) : null;
+    const metrics = role === 'api' ? apiMetrics(config, orm, sql, replica, onClose) : createMetrics();
+    const reads = replica ? openReadRouting(replica, config, logger, metrics, onClose) : ReadRouting.primaryOnly();
     const pubsub = createPubSub(config.redisUrl, logger, {
       channelPrefix: config.realtime.redisPrefix,
       onReconnect: (redisRole) => metrics.pubsubReconnects.inc({ role: redisRole }),
@@ -147,7 +149,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
 }
 
 /** The API's metrics: the active-conversation gauge, the duration of every SQL statement and the pools' saturation. */
-function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['onClose']): Metrics {
+function apiMetrics(config: Config, orm: Orm, sql: PgSql, replica: PgSql | null, onClose: OpenedParts['onClose']): Metrics {
   const metrics = createMetrics({
     // A full count: in production at most once a minute, however often /metrics is scraped.
     countActiveConversations: cachedFor(config.isProduction ? 60_000 : 0, async () => {
@@ -157,7 +159,11 @@ function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['
     oldestPendingWebhookAgeSeconds: () => oldestPendingWebhookAgeSeconds(sql),
     databasePools: () => {
       const ormPool = ormPoolStats(orm);
-      return [{ pool: 'hot_path', ...sql.stats() }, ...(ormPool ? [{ pool: 'orm', ...ormPool }] : [])];
+      return [
+        { pool: 'hot_path', ...sql.stats() },
+        ...(ormPool ? [{ pool: 'orm', ...ormPool }] : []),
+        ...(replica ? [{ pool: 'replica', ...replica.stats() }] : []),
+      ];
     },
   });
   const stopObserving = onQuery((_sql, tookMs) => {
@@ -167,14 +173,10 @@ function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['
   return metrics;
 }
 
-/**
- * DATABASE_READ_URL: a pool on the replica and the routing that decides per read (a jobs
- * process serves no user reads: everything it reads stays on the primary). Unset: primary only,
- * with no pool, no probe and no Redis marker.
- */
-async function openReadRouting(config: Config, logger: Logger, metrics: Metrics, onClose: OpenedParts['onClose']): Promise<ReadRouting> {
+/** DATABASE_READ_URL: the replica's pool (null when unset: no pool, no probe, no marker). */
+async function openReplicaPool(config: Config, onClose: OpenedParts['onClose']): Promise<PgSql | null> {
   const { read } = config.database;
-  if (!read.url) return ReadRouting.primaryOnly();
+  if (!read.url) return null;
   // A pooler in front of the replica refuses the startup parameter, as database-targets.ts tells PgBouncer apart.
   const direct = await acceptsStartupTimeout(read.url);
   const replica = new PgSql({
@@ -187,6 +189,12 @@ async function openReadRouting(config: Config, logger: Logger, metrics: Metrics,
     connectTimeoutMs: 1000,
   });
   onClose('replica pool', () => replica.close());
+  return replica;
+}
+
+/** The routing that decides per read between the primary and `replica` (db/read-routing.ts). */
+function openReadRouting(replica: PgSql, config: Config, logger: Logger, metrics: Metrics, onClose: OpenedParts['onClose']): ReadRouting {
+  const { read } = config.database;
   let redis: Redis | undefined;
   if (config.redisUrl) {
     const connection = createRedisConnection(config.redisUrl, {

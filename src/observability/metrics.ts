@@ -15,7 +15,7 @@ export interface MetricsSources {
 
 /** One pool's state for the db_pool_* gauges. */
 export interface DatabasePool {
-  /** `hot_path` (src/db/sql.ts) or `orm` (MikroORM's). */
+  /** `hot_path` (src/db/sql.ts), `orm` (MikroORM's) or `replica` (DATABASE_READ_URL). */
   pool: string;
   inUse: number;
   idle: number;

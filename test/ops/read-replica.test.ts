@@ -124,6 +124,9 @@ type Reads = Record<string, number>;
     expect(await search(guarded, bo, 'hello')).toEqual(['hello before the pause']);
     expect(grew(caughtUp, await reads(guarded), 'search/replica/replica')).toBe(1);
 
+    const pools = (await one.service.metrics.dbPoolMax.get()).values.map((value) => [value.labels.pool, value.value]);
+    expect(pools).toContainEqual(['replica', 10]);
+
     await standby.query('select pg_wal_replay_pause()');
     await waitFor(async () => (await standby.query('select pg_get_wal_replay_pause_state() as s')).rows[0].s === 'paused', 'replay to pause');
 
