@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { hasPostgresBinaries, OwnPostgres } from '../faults/own-postgres';
 import { hasRedisServer, OwnRedis } from '../faults/own-redis';
 import { actor, startTestServer, type Actor, type TestServer } from '../helpers/test-server';
+import { RealtimeClient, waitUntil, wsUrl } from '../realtime-api/realtime-helpers';
 
 /**
  * DATABASE_READ_URL on a real streaming replica (docs/scaling.md "Read replicas"): a primary
@@ -185,6 +186,18 @@ type Reads = Record<string, number>;
     await sleep(WINDOW_MS + 300);
     expect(await search(one, bo, word)).toEqual([]);
     expect(await search(two, bo, word)).toEqual([]);
+
+    // The same for a mutation over WebSocket (on instance two; Bo reads on instance one).
+    const socket = new RealtimeClient(wsUrl(two), bo.token);
+    try {
+      const sent = socket.subscribeRaw('mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', { input: { conversationId, content: 'bo over the socket' } });
+      await waitUntil(() => sent.completed || sent.errors.length > 0 || sent.failure !== null, 'the mutation over the socket');
+      expect(sent.errors).toEqual([]);
+    } finally {
+      await socket.dispose();
+    }
+    expect(await search(one, bo, word)).toEqual([fresh]);
+    await sleep(WINDOW_MS + 300);
 
     // Replay resumes: the replica serves the message to Bo.
     await standby.query('select pg_wal_replay_resume()');
