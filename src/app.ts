@@ -26,6 +26,7 @@ import { graphqlUploads } from './server/upload-middleware';
 import { costLimitPlugin } from './server/query-cost';
 import { httpServerOptions, limitConnections } from './server/connection-limits';
 import { operationLimitsPlugin } from './server/operation-limits';
+import { readAfterWritePlugin } from './server/read-after-write';
 import { abuseLimitRules } from './server/validation-rules';
 import { createWebSocketServer, drainWebSocketsPlugin } from './server/websocket-server';
 import { WEB_APP_PATH, webAppRouter } from './server/web-app.router';
@@ -102,6 +103,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       observabilityPlugin(deps.metrics, logger),
       // Closes every WebSocket (1001) while Apollo drains, before the pools go away.
       drainWebSocketsPlugin(realtime),
+      // Only with a read replica: without one a mutation notes nothing (no cost on the send path).
+      ...(deps.reads.enabled ? [readAfterWritePlugin(deps.reads)] : []),
     ],
   });
   await apollo.start();

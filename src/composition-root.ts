@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedPostgres } from './db/embedded-postgres';
-import { resolveDatabaseTargets } from './db/database-targets';
+import { acceptsStartupTimeout, resolveDatabaseTargets } from './db/database-targets';
+import { ReadRouting } from './db/read-routing';
 import { initORM, onQuery, ormPoolStats, type Orm } from './db/orm';
 import { PgSql } from './db/sql';
 import { AgendaScheduler } from './jobs/agenda-scheduler';
@@ -114,7 +115,10 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     const outbox = new Outbox({ sql, logger, leaseMs: config.outbox.leaseMs, sweepMs: config.outbox.sweepMs });
     onClose('outbox', () => outbox.close());
 
-    const metrics = role === 'api' ? apiMetrics(config, orm, sql, onClose) : createMetrics();
+    // A jobs process serves no user reads: everything it reads stays on the primary.
+    const replica = role === 'api' ? await openReplicaPool(config, onClose) : null;
+    const metrics = role === 'api' ? apiMetrics(config, orm, sql, replica, onClose) : createMetrics();
+    const reads = replica ? openReadRouting(replica, config, logger, metrics, onClose) : ReadRouting.primaryOnly();
     const pubsub = createPubSub(config.redisUrl, logger, {
       channelPrefix: config.realtime.redisPrefix,
       onReconnect: (redisRole) => metrics.pubsubReconnects.inc({ role: redisRole }),
@@ -137,7 +141,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
     const jobQueue = await AgendaScheduler.create({ databaseUrl: targets.directUrl, config: config.jobs, logger, metrics });
     onClose('jobs', () => jobQueue.stop());
 
-    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, outbox, pubsub, presence, connectionPresence, rateLimiter, operationLimits, storage, push, jobQueue, onClose, close };
+    return { config, logger, metrics, databaseUrl, embeddedClusterDir, orm, sql, reads, outbox, pubsub, presence, connectionPresence, rateLimiter, operationLimits, storage, push, jobQueue, onClose, close };
   } catch (error) {
     await close();
     throw error;
@@ -145,7 +149,7 @@ export async function openParts(options: OpenOptions): Promise<OpenedParts> {
 }
 
 /** The API's metrics: the active-conversation gauge, the duration of every SQL statement and the pools' saturation. */
-function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['onClose']): Metrics {
+function apiMetrics(config: Config, orm: Orm, sql: PgSql, replica: PgSql | null, onClose: OpenedParts['onClose']): Metrics {
   const metrics = createMetrics({
     // A full count: in production at most once a minute, however often /metrics is scraped.
     countActiveConversations: cachedFor(config.isProduction ? 60_000 : 0, async () => {
@@ -155,7 +159,11 @@ function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['
     oldestPendingWebhookAgeSeconds: () => oldestPendingWebhookAgeSeconds(sql),
     databasePools: () => {
       const ormPool = ormPoolStats(orm);
-      return [{ pool: 'hot_path', ...sql.stats() }, ...(ormPool ? [{ pool: 'orm', ...ormPool }] : [])];
+      return [
+        { pool: 'hot_path', ...sql.stats() },
+        ...(ormPool ? [{ pool: 'orm', ...ormPool }] : []),
+        ...(replica ? [{ pool: 'replica', ...replica.stats() }] : []),
+      ];
     },
   });
   const stopObserving = onQuery((_sql, tookMs) => {
@@ -163,6 +171,56 @@ function apiMetrics(config: Config, orm: Orm, sql: PgSql, onClose: OpenedParts['
   });
   onClose('query metrics', async () => void stopObserving());
   return metrics;
+}
+
+/** DATABASE_READ_URL: the replica's pool (null when unset: no pool, no probe, no marker). */
+async function openReplicaPool(config: Config, onClose: OpenedParts['onClose']): Promise<PgSql | null> {
+  const { read } = config.database;
+  if (!read.url) return null;
+  // A pooler in front of the replica refuses the startup parameter, as database-targets.ts tells PgBouncer apart.
+  const direct = await acceptsStartupTimeout(read.url);
+  const replica = new PgSql({
+    connectionString: read.url,
+    max: read.poolMax,
+    preparedStatements: config.database.preparedStatementsExplicit ? config.database.preparedStatements : direct,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    serverTimeouts: direct,
+    // The primary stands in for a replica that does not answer: waiting long for it buys nothing.
+    connectTimeoutMs: 1000,
+  });
+  onClose('replica pool', () => replica.close());
+  return replica;
+}
+
+/** The routing that decides per read between the primary and `replica` (db/read-routing.ts). */
+function openReadRouting(replica: PgSql, config: Config, logger: Logger, metrics: Metrics, onClose: OpenedParts['onClose']): ReadRouting {
+  const { read } = config.database;
+  let redis: Redis | undefined;
+  if (config.redisUrl) {
+    const connection = createRedisConnection(config.redisUrl, {
+      name: 'messaging:read-routing',
+      logger,
+      autoPipelining: true,
+      maxRetriesPerRequest: 1,
+      // A read asks Redis whether its viewer just wrote elsewhere: past this it asks the primary instead.
+      commandTimeoutMs: 250,
+    });
+    onClose('read-routing Redis', () => closeRedisConnection(connection));
+    redis = connection;
+  }
+  const routing = ReadRouting.withReplica({
+    replica,
+    afterWriteMs: read.afterWriteMs,
+    maxLagMs: read.maxLagMs,
+    probeEveryMs: 1000,
+    redis,
+    redisPrefix: config.realtime.redisPrefix,
+    logger,
+    metrics,
+  });
+  onClose('read routing', () => routing.close());
+  logger.info({ afterWriteMs: read.afterWriteMs, maxLagMs: read.maxLagMs, sharedMarkers: redis !== undefined }, 'read replica configured');
+  return routing;
 }
 
 /**

@@ -88,6 +88,20 @@ export interface DatabaseConfig {
   statementTimeoutMs: number;
   /** DATABASE_ORM_STATEMENT_TIMEOUT_MS (default 15000, 0: none): MikroORM's statements of an API process. */
   ormStatementTimeoutMs: number;
+  /** Read replica (src/db/read-routing.ts, docs/scaling.md "Read replicas"). */
+  read: ReadReplicaConfig;
+}
+
+/** DATABASE_READ_*: history pages, search and the conversation list from a streaming replica. */
+export interface ReadReplicaConfig {
+  /** DATABASE_READ_URL: unset, every read runs on the primary. */
+  url?: string;
+  /** DATABASE_READ_AFTER_WRITE_MS (default 5000): after a write of theirs, a user's reads stay on the primary this long. */
+  afterWriteMs: number;
+  /** DATABASE_READ_MAX_LAG_MS (default 10000): past this replay lag the replica serves nothing. */
+  maxLagMs: number;
+  /** DATABASE_READ_POOL_MAX (default 10): connections of the replica's pool. */
+  poolMax: number;
 }
 
 /** Email digests (src/email/). */
@@ -135,6 +149,12 @@ function loadDatabaseConfig(env: Env): DatabaseConfig {
     preparedStatementsExplicit: env.DATABASE_PREPARED_STATEMENTS !== undefined,
     statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     ormStatementTimeoutMs: env.DATABASE_ORM_STATEMENT_TIMEOUT_MS,
+    read: {
+      url: env.DATABASE_READ_URL,
+      afterWriteMs: env.DATABASE_READ_AFTER_WRITE_MS,
+      maxLagMs: env.DATABASE_READ_MAX_LAG_MS,
+      poolMax: env.DATABASE_READ_POOL_MAX,
+    },
   };
 }
 

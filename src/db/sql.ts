@@ -39,6 +39,8 @@ export interface PgSqlOptions {
   statementTimeoutMs?: number;
   /** Send it as a startup parameter too (false behind PgBouncer, which refuses it); default true. */
   serverTimeouts?: boolean;
+  /** Bound on opening a connection, in ms, instead of the statement timeout's (a replica that others can stand in for). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -54,6 +56,7 @@ export class PgSql implements Sql {
   constructor(options: PgSqlOptions) {
     const config: PoolConfig = { connectionString: options.connectionString, max: options.max };
     if (options.statementTimeoutMs) Object.assign(config, clientTimeouts(options.statementTimeoutMs, options.serverTimeouts ?? true));
+    if (options.connectTimeoutMs) config.connectionTimeoutMillis = options.connectTimeoutMs;
     this.pool = new Pool(config);
     // An idle client that loses its server emits 'error' on the pool; the next query reconnects.
     this.pool.on('error', () => {});

@@ -15,7 +15,7 @@ export interface MetricsSources {
 
 /** One pool's state for the db_pool_* gauges. */
 export interface DatabasePool {
-  /** `hot_path` (src/db/sql.ts) or `orm` (MikroORM's). */
+  /** `hot_path` (src/db/sql.ts), `orm` (MikroORM's) or `replica` (DATABASE_READ_URL). */
   pool: string;
   inUse: number;
   idle: number;
@@ -84,6 +84,17 @@ export function createMetrics(sources: MetricsSources = {}) {
       collect() {
         poolGauge(this, (pool) => [[{}, pool.max]]);
       },
+    }),
+    dbReads: new client.Counter({
+      name: 'db_reads_total',
+      help: 'Reads a replica may serve (history, search, conversation list), by where they ran and why (DATABASE_READ_URL set only)',
+      labelNames: ['path', 'target', 'reason'] as const,
+      registers: [registry],
+    }),
+    dbReplicaLag: new client.Gauge({
+      name: 'db_replica_lag_seconds',
+      help: "The read replica's replay lag at the last probe; -1 when it is down or streams from nobody (DATABASE_READ_URL set only)",
+      registers: [registry],
     }),
     messagesSent: new client.Counter({
       name: 'messages_sent_total',

@@ -131,6 +131,7 @@ export class ConversationResolver {
 
   @FieldResolver(() => MessageConnection, { description: 'Oldest first. With no arguments: the latest 50. first/last at most 100.' })
   messages(@Root() conversation: ConversationView, @Args(() => MessagesArgs) args: MessagesArgs, @Ctx() ctx: Context): Promise<MessageConnection> {
-    return ctx.services.messages.page(ctx.em, conversation, args);
+    // A user's page may come from the read replica; a service token's stays on the primary.
+    return ctx.services.messages.page(ctx.em, conversation, args, ctx.viewer?.kind === 'user' ? ctx.viewer.id : null);
   }
 }

@@ -18,6 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Viewer } from '../auth/viewer';
 import type { Config } from '../config';
 import { createContext } from '../context';
+import type { ReadRouting } from '../db/read-routing';
 import { ErrorCode, type DomainError } from '../errors';
 import { takeCommitted } from '../observability/delivery-latency';
 import type { Logger } from '../observability/logger';
@@ -158,6 +159,8 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         if (tooCostly) return [tooCostly];
         const limited = await operationLimitError(deps.services.deps.operationLimits, session(ctx).viewer, document, payload.operationName);
         if (limited) return [limited];
+        const writer = readAfterWriteUser(deps.services.deps.reads, session(ctx).viewer, document, payload.operationName);
+        if (writer) deps.services.deps.reads.noteWriteStarted(writer);
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined };
       },
       context: (ctx, id) => {
@@ -165,7 +168,12 @@ export function createWebSocketServer(deps: WebSocketServerDeps): RealtimeServer
         return createContext({ services: deps.services, viewer: state.viewer, authError: null, requestId: `${state.id}:${id}`, longLived: true });
       },
       onOperation: (ctx, id, payload, args, result) => {
-        if (!isAsyncIterable(result)) return;
+        if (!isAsyncIterable(result)) {
+          // A query or mutation has run: a mutation's writes are committed now.
+          const writer = readAfterWriteUser(deps.services.deps.reads, session(ctx).viewer, args.document, args.operationName);
+          if (writer) deps.services.deps.reads.noteWrite(writer);
+          return;
+        }
         const kind = rootField(args);
         session(ctx).subscriptions.set(id, kind);
         metrics.activeSubscriptions.inc({ kind });
@@ -254,6 +262,12 @@ function requestError(message: string, code: string, source?: GraphQLError): Gra
 function stripSuggestions(error: GraphQLFormattedError, isProduction: boolean): GraphQLFormattedError {
   if (!isProduction) return error;
   return { ...error, message: error.message.replace(/ ?Did you mean .+\?$/, '') };
+}
+
+/** The user whose reads a mutation keeps on the primary (db/read-routing.ts); null without a read replica. */
+function readAfterWriteUser(reads: ReadRouting, viewer: Viewer | null, document: DocumentNode, operationName: string | null | undefined): string | null {
+  if (!reads.enabled || viewer?.kind !== 'user') return null;
+  return getOperationAST(document, operationName ?? undefined)?.operation === 'mutation' ? viewer.id : null;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

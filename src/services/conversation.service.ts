@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../auth/viewer';
 import { LIMITS } from '../config';
-import { EmSql } from '../db/sql';
+import { ReadRouting } from '../db/read-routing';
+import { EmSql, type Statement } from '../db/sql';
 import { badInput, notFound } from '../errors';
 import { ConversationEventKind, ConversationStatus } from '../schema/common/enums';
 import type { ConversationView } from '../schema/conversation/conversation.view';
@@ -32,6 +33,7 @@ export class ConversationService {
   constructor(
     private readonly events: EventPublisher,
     private readonly limits?: OperationLimits,
+    private readonly reads: ReadRouting = ReadRouting.primaryOnly(),
   ) {}
 
   /**
@@ -121,7 +123,10 @@ export class ConversationService {
     return { conversation: toConversation(existing[0]), created: null };
   }
 
-  /** The viewer's conversations, most recent activity first. */
+  /**
+   * The viewer's conversations, most recent activity first. It may run on the read replica
+   * (db/read-routing.ts): the primary's `em` otherwise, exactly as without one.
+   */
   async list(
     em: EntityManager,
     viewerId: string,
@@ -131,26 +136,11 @@ export class ConversationService {
   ): Promise<ConversationPage> {
     const limit = checkPageSize(first, 'first') ?? LIMITS.defaultConversationPageSize;
     const wanted = statuses && statuses.length > 0 ? [...new Set(statuses)] : [ConversationStatus.ACTIVE];
-    // MikroORM inlines values; it escapes an array parameter as a comma list, hence `array[?]`.
-    const statusSql = wanted.length === 1 ? 'status = ?' : 'status = any(array[?]::conversation_status[])';
-    const statusParam = wanted.length === 1 ? wanted[0] : wanted;
-    let afterSql = '';
-    const afterParams: unknown[] = [];
-    if (after) {
-      const [activity, id] = decodeActivityCursor(after);
-      afterSql = 'and (activity_at, id) < (?::timestamptz, ?::uuid)';
-      afterParams.push(activity, id);
-    }
-    // One ordered index scan per side of the pair (conversations_{a,b}_list_idx), merged.
-    const side = (column: string) =>
-      `(select ${CONVERSATION_COLUMNS}, activity_at::text as activity_cursor from conversations
-        where ${column} = ? and ${statusSql} ${afterSql}
-        order by activity_at desc, id desc limit ?)`;
-    const rows: (ConversationRow & { activity_cursor: string })[] = await em.execute(
-      `select * from (${side('participant_a_id')} union all ${side('participant_b_id')}) as mine
-       order by activity_at desc, id desc limit ?`,
-      [viewerId, statusParam, ...afterParams, limit + 1, viewerId, statusParam, ...afterParams, limit + 1, limit + 1],
-    );
+    const cursor = after ? decodeActivityCursor(after) : null;
+    const list = listStatement(wanted.length, cursor !== null);
+    const side = [viewerId, ...wanted, ...(cursor ?? []), limit + 1];
+    const primary = new EmSql(em);
+    const rows = await this.reads.query<ConversationRow & { activity_cursor: string }>('conversations', viewerId, primary, list, [...side, ...side, limit + 1]);
     const hasNextPage = rows.length > limit;
     const edges = rows.slice(0, limit).map(({ activity_cursor, ...row }) => {
       const node = toConversation(row);
@@ -165,11 +155,7 @@ export class ConversationService {
         endCursor: edges.at(-1)?.cursor ?? null,
       },
       totalCount: async () => {
-        const [{ total }] = await em.execute(
-          `select (select count(*) from conversations where participant_a_id = ? and ${statusSql})
-                + (select count(*) from conversations where participant_b_id = ? and ${statusSql}) as total`,
-          [viewerId, statusParam, viewerId, statusParam],
-        );
+        const [{ total }] = await this.reads.query<Row>('conversations', viewerId, primary, countStatement(wanted.length), [viewerId, ...wanted, viewerId, ...wanted]);
         return Number(total);
       },
     };
@@ -227,6 +213,45 @@ export class ConversationService {
     );
     return Number(total);
   }
+}
+
+/**
+ * The conversation list: one ordered index scan per side of the pair (conversations_{a,b}_list_idx),
+ * merged. One placeholder per status (`array[$2, $3]`), so that the same text binds through the
+ * pool and inlines through MikroORM (which writes an array parameter as a comma list).
+ */
+function listStatement(statusCount: number, withCursor: boolean): Statement {
+  let n = 0;
+  const next = () => `$${++n}`;
+  const side = (column: string) => {
+    const viewer = next();
+    const statuses = Array.from({ length: statusCount }, next);
+    const status = statusCount === 1 ? `status = ${statuses[0]}` : `status = any(array[${statuses.join(', ')}]::conversation_status[])`;
+    const cursor = withCursor ? `and (activity_at, id) < (${next()}::timestamptz, ${next()}::uuid)` : '';
+    return `(select ${CONVERSATION_COLUMNS}, activity_at::text as activity_cursor from conversations
+        where ${column} = ${viewer} and ${status} ${cursor}
+        order by activity_at desc, id desc limit ${next()})`;
+  };
+  const a = side('participant_a_id');
+  const b = side('participant_b_id');
+  return {
+    name: `conversation_list_${statusCount}${withCursor ? '_after' : ''}`,
+    text: `select * from (${a} union all ${b}) as mine order by activity_at desc, id desc limit ${next()}`,
+  };
+}
+
+/** totalCount of the list: the same statuses, both sides counted by their index. */
+function countStatement(statusCount: number): Statement {
+  let n = 0;
+  const next = () => `$${++n}`;
+  const side = (column: string) => {
+    const viewer = next();
+    const statuses = Array.from({ length: statusCount }, next);
+    const status = statusCount === 1 ? `status = ${statuses[0]}` : `status = any(array[${statuses.join(', ')}]::conversation_status[])`;
+    return `(select count(*) from conversations where ${column} = ${viewer} and ${status})`;
+  };
+  const a = side('participant_a_id');
+  return { name: `conversation_count_${statusCount}`, text: `select ${a} + ${side('participant_b_id')} as total` };
 }
 
 function checkJobApplicationId(value: string | null | undefined): string | null {

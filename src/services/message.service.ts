@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../auth/viewer';
 import { LIMITS } from '../config';
+import type { ReadRouting } from '../db/read-routing';
 import { EmSql, type Sql, type Statement } from '../db/sql';
 import { badInput, notFound } from '../errors';
 import type { Metrics } from '../observability/metrics';
@@ -48,6 +49,8 @@ export interface MessageServiceOptions {
   announcer: MessageAnnouncer;
   /** The hot-path pool (bind parameters). */
   sql: Sql;
+  /** History pages may run on the read replica (db/read-routing.ts); unset: the primary. */
+  reads?: ReadRouting;
   metrics: Metrics;
   outboxLeaseMs: number;
   /** Content cap in characters (MESSAGE_MAX_LENGTH). */
@@ -77,6 +80,16 @@ const MARK_READ: Statement = {
          select (select id from receipt) as outbox_id, (select min(read_at) from marked) as read_at,
                 coalesce((select array_agg(id::text) from marked), '{}') as message_ids`,
 };
+
+/** A history page in either direction: (after, before) exclusive, `limit` rows and one more to tell whether there are more. */
+const historyPage = (direction: 'asc' | 'desc'): Statement => ({
+  name: `history_page_${direction}`,
+  text: `select ${MESSAGE_COLUMNS} from messages
+         where conversation_id = $1 and sequence > $2 and sequence < $3
+         order by sequence ${direction} limit $4`,
+});
+const HISTORY_FORWARD = historyPage('asc');
+const HISTORY_BACKWARD = historyPage('desc');
 
 /** Messages: sending (through the send pipeline), system messages, history pages and read receipts. */
 export class MessageService {
@@ -162,8 +175,14 @@ export class MessageService {
   /**
    * A page of a conversation's history, oldest first. Sequences are gapless from 1, so the
    * page info is exact without extra queries. No arguments: the latest 50.
+   *
+   * A viewer's page may run on the read replica (db/read-routing.ts). Because sequences are
+   * gapless and messages are never removed (a deletion leaves its tombstone), `conversation`
+   * says exactly how many rows the window holds: a replica that returns fewer has not replayed
+   * them yet, and the page is read again on the primary. A client that fills a gap it saw in a
+   * realtime event's sequence therefore never gets a page that misses it.
    */
-  async page(em: EntityManager, conversation: ConversationView, args: PageArgs): Promise<MessagePage> {
+  async page(em: EntityManager, conversation: ConversationView, args: PageArgs, viewerId: string | null = null): Promise<MessagePage> {
     const first = checkPageSize(args.first, 'first');
     let last = checkPageSize(args.last, 'last');
     if (first !== undefined && last !== undefined) throw badInput('Give first or last, not both', 'last');
@@ -172,15 +191,18 @@ export class MessageService {
     const before = args.before ? decodeSequenceCursor(args.before) : conversation.lastSequence + 1;
     const forward = first !== undefined;
     const limit = forward ? first! : last!;
+    const primary = new EmSql(em);
+    const values = [conversation.id, after, before, limit + 1];
+    const statement = forward ? HISTORY_FORWARD : HISTORY_BACKWARD;
+    const inWindow = Math.max(0, Math.min(before - 1, conversation.lastSequence) - after);
+    const complete = (found: MessageRow[]) => found.length >= Math.min(limit + 1, inWindow);
+    const reads = this.options.reads;
     const rows: MessageRow[] =
       limit === 0
         ? []
-        : await em.execute(
-            `select ${MESSAGE_COLUMNS} from messages
-             where conversation_id = ? and sequence > ? and sequence < ?
-             order by sequence ${forward ? 'asc' : 'desc'} limit ?`,
-            [conversation.id, after, before, limit + 1],
-          );
+        : viewerId === null || !reads
+          ? await primary.query<MessageRow>(statement, values)
+          : await reads.query<MessageRow>('history', viewerId, primary, statement, values, complete);
     // With a limit of 0 nothing is read: the window (after, before) ∩ [1, lastSequence] is known.
     const more = limit === 0 ? Math.min(before - 1, conversation.lastSequence) > after : rows.length > limit;
     const nodes = rows.slice(0, limit).map((row) => toMessage(row));

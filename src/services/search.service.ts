@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ReadRouting } from '../db/read-routing';
 import type { Sql, Statement } from '../db/sql';
 import { badInput } from '../errors';
 import type { Message } from '../schema/message/message.entity';
@@ -56,6 +57,8 @@ export class SearchService {
   constructor(
     private readonly sql: Sql,
     private readonly conversations: ConversationService,
+    /** Search may run on the read replica (db/read-routing.ts). */
+    private readonly reads: ReadRouting = ReadRouting.primaryOnly(),
   ) {}
 
   async search(em: EntityManager, viewerId: string, args: SearchArgs): Promise<SearchPage> {
@@ -67,7 +70,7 @@ export class SearchService {
     const rows =
       first === 0
         ? []
-        : await this.sql.query<SearchRow>(SEARCH, [
+        : await this.reads.query<SearchRow>('search', viewerId, this.sql, SEARCH, [
             terms.tsquery,
             viewerId,
             viewerId,

@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { Orm } from '../db/orm';
+import type { ReadRouting } from '../db/read-routing';
 import type { Sql } from '../db/sql';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
@@ -17,6 +18,8 @@ export interface ServiceDeps {
   orm: Orm;
   /** The hot-path pool: bind parameters, prepared statements where allowed (db/sql.ts). */
   sql: Sql;
+  /** Primary or read replica for history pages, search and the conversation list (db/read-routing.ts). */
+  reads: ReadRouting;
   /** The transactional outbox: events recorded with their change, published at least once. */
   outbox: Outbox;
   pubsub: PubSub;

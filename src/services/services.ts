@@ -32,7 +32,7 @@ import { UnsubscribeTokens } from '../email/unsubscribe-token';
 /** The behaviour of CONTRACT.md, GraphQL-free; built once per process and shared by resolvers and jobs. */
 export function createServices(deps: ServiceDeps) {
   const events = new EventPublisher({ pubsub: deps.pubsub, logger: deps.logger, outbox: deps.outbox });
-  const conversations = new ConversationService(events, deps.operationLimits);
+  const conversations = new ConversationService(events, deps.operationLimits, deps.reads);
   const imageStorage = new ImageStorageService({
     storage: deps.storage,
     urlTtlSeconds: deps.config.images.urlTtlSeconds,
@@ -76,6 +76,7 @@ export function createServices(deps: ServiceDeps) {
     store,
     announcer,
     sql: deps.sql,
+    reads: deps.reads,
     metrics: deps.metrics,
     outboxLeaseMs: deps.config.outbox.leaseMs,
     maxLength: deps.config.messages.maxLength,
@@ -127,7 +128,7 @@ export function createServices(deps: ServiceDeps) {
     imageStorage,
     imageMessages,
     /** searchMessages: full-text search over the viewer's conversations. */
-    search: new SearchService(deps.sql, conversations),
+    search: new SearchService(deps.sql, conversations, deps.reads),
     /** editMessage, deleteMessage, addReaction, removeReaction: the send pipeline's `change`. */
     messageChanges: new MessageChangeService({
       pipeline,

@@ -41,6 +41,29 @@ export class OwnPostgres {
     return cluster;
   }
 
+  /**
+   * A streaming replica of `primary` (pg_basebackup -R: standby.signal and primary_conninfo),
+   * hot standby on a free port of its own. initdb's pg_hba already trusts replication from
+   * 127.0.0.1, and wal_level defaults to replica.
+   */
+  static async startReplicaOf(primary: OwnPostgres): Promise<OwnPostgres> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'messaging-replica-pg-'));
+    chmodSync(dir, 0o700);
+    if (isRoot()) {
+      const { uid, gid } = postgresUser();
+      chownSync(dir, uid, gid);
+    }
+    const replica = new OwnPostgres(await freePort(), dir, primary.bin);
+    replica.asOwner('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', replica.dataDir, '-R', '-X', 'stream', '--no-sync', '-c', 'fast']);
+    replica.pgCtl('start');
+    return replica;
+  }
+
+  /** A clean stop (the directory stays until {@link destroy}), as a replica taken down would. */
+  stop(): void {
+    this.pgCtl('stop', ['-m', 'fast']);
+  }
+
   private get dataDir(): string {
     return path.join(this.dir, 'data');
   }
