@@ -4,8 +4,8 @@
  * PostgreSQL cluster (initdb on a free port, test/faults/own-postgres.ts) and a redis-server
  * (`--save ''`, test/faults/own-redis.ts), the service from the build in production mode.
  *
- * Each phase sends BENCH_CAPACITY_MESSAGES messages over HTTP (4 concurrent senders, in 4
- * conversations) and reads, before and after, the counters of the three servers: Redis `INFO
+ * Each phase sends BENCH_CAPACITY_MESSAGES messages over HTTP (BENCH_CAPACITY_SENDERS concurrent
+ * senders, each in a conversation of its own) and reads, before and after, the counters of the three servers: Redis `INFO
  * commandstats` (calls per command) and `INFO cpu`; PostgreSQL's rows inserted, updated and
  * deleted per table (pg_stat_user_tables), commits, WAL records and bytes (pg_stat_wal), the
  * CPU of the cluster's processes; the service's CPU (/proc). An idle interval of the same
@@ -17,7 +17,9 @@
  * BENCH_CAPACITY_FANOUT more thread sockets per conversation, whose extra CPU over the second
  * phase, divided by the extra deliveries, is the CPU per delivery.
  *
- * Settings: BENCH_CAPACITY_MESSAGES (600), BENCH_CAPACITY_FANOUT (100), BENCH_PORT (4831).
+ * Settings: BENCH_CAPACITY_MESSAGES (600), BENCH_CAPACITY_FANOUT (100), BENCH_CAPACITY_SENDERS (4:
+ * concurrent senders, each in a conversation of its own), BENCH_PORT (4831),
+ * BENCH_SERVER_NODE_ARGS (node flags of the service, e.g. --cpu-prof).
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
@@ -34,7 +36,7 @@ import { openGraphqlSubscriber, type Subscriber } from './realtime-clients';
 const MESSAGES = Number(process.env.BENCH_CAPACITY_MESSAGES ?? 600);
 const FANOUT = Number(process.env.BENCH_CAPACITY_FANOUT ?? 100);
 const PORT = Number(process.env.BENCH_PORT ?? 4831);
-const SENDERS = 4;
+const SENDERS = Number(process.env.BENCH_CAPACITY_SENDERS ?? 4);
 /** PostgreSQL 15 backends flush their table counters at most every second, and within 10 s when idle. */
 const STATS_FLUSH_MS = 11_000;
 const SEND = `mutation Send($input: SendMessageInput!) { sendMessage(input: $input) { id sequence } }`;
@@ -175,7 +177,8 @@ async function main(): Promise<void> {
     server = await startServerProcess(
       { DATABASE_URL: pg.url(), REDIS_URL: redis.url, JWT_SECRET: BENCH_SECRET, RATE_LIMIT_MESSAGES_PER_HOUR: '100000000', ...BENCH_NO_ABUSE_LIMITS, MIGRATE_ON_START: 'false' },
       PORT,
-      [],
+      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/capacity-profile"
+      process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [],
       true,
     );
     const users = await Promise.all(Array.from({ length: SENDERS * 2 }, async (_, i) => ({ id: randomUUID(), i, token: '' })));
