@@ -28,7 +28,10 @@ export async function partitionMessages(db: Client, log: (line: string) => void)
     )
   ).rows;
   await db.query('create schema part');
-  await db.query(`create table part.messages (like public.messages including defaults including constraints including storage) partition by range (created_at)`);
+  // including generated: search_vector stays a generated column, so the copy below leaves it out.
+  await db.query(
+    `create table part.messages (like public.messages including defaults including constraints including storage including generated) partition by range (created_at)`,
+  );
   const months = (
     await db.query<{ m: string }>(
       `select to_char(m, 'YYYY-MM-DD') as m from generate_series(
@@ -40,7 +43,12 @@ export async function partitionMessages(db: Client, log: (line: string) => void)
     await db.query(`create table part.messages_${months[i].slice(0, 7).replace('-', '_')} partition of part.messages for values from ('${months[i]}') to ('${months[i + 1]}')`);
   }
   step(`${months.length - 1} monthly partitions created`);
-  await db.query('insert into part.messages select * from public.messages');
+  const columns = (
+    await db.query<{ name: string }>(
+      `select attname as name from pg_attribute where attrelid = 'public.messages'::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`,
+    )
+  ).rows.map((r) => `"${r.name}"`);
+  await db.query(`insert into part.messages (${columns.join(', ')}) select ${columns.join(', ')} from public.messages`);
   step('rows copied');
   for (const index of indexes) {
     // pg_get_indexdef: "CREATE [UNIQUE] INDEX name ON public.messages USING method (columns) [WHERE ...]".

@@ -162,7 +162,7 @@ export async function searchSelectivity(db: Client, total: number): Promise<stri
       (
         await db.query<{ n: string }>(
           `select count(*) as n from public.messages m
-           where to_tsvector('simple_unaccent'::regconfig, coalesce(m.content, '')) @@ to_tsquery('simple_unaccent'::regconfig, $1) and m.deleted_at is null`,
+           where m.search_vector @@ to_tsquery('simple_unaccent'::regconfig, $1) and m.deleted_at is null`,
           [tsquery],
         )
       ).rows[0].n,
