@@ -48,6 +48,8 @@ export interface NewMessage {
 /** What send_message() answered. */
 export type AppendResult =
   | { outcome: 'NOT_FOUND' }
+  /** Either participant blocks the other (checked under the lock). */
+  | { outcome: 'BLOCKED' }
   /** `replyToId` names no message of the conversation. */
   | { outcome: 'BAD_REPLY' }
   | { outcome: 'REPLAYED'; message: Message; participantIds: [string, string] }
@@ -60,8 +62,8 @@ export type AppendResult =
       outboxIds: string[];
     };
 
-/** Membership and replay, checked before an expensive step (reading an upload). */
-export type Precheck = { outcome: 'NOT_FOUND' } | { outcome: 'REPLAYED'; message: Message } | { outcome: 'OK' };
+/** Membership, blocks and replay, checked before an expensive step (reading an upload) or to answer a refused step. */
+export type Precheck = { outcome: 'NOT_FOUND' } | { outcome: 'BLOCKED' } | { outcome: 'REPLAYED'; message: Message } | { outcome: 'OK' };
 
 const SEND_MESSAGE: Statement = {
   name: 'send_message',
@@ -72,7 +74,10 @@ const PRECHECK: Statement = {
   name: 'send_precheck',
   text: `select m.id, m.conversation_id, m.sequence, m.type, m.sender_id, m.content, m.metadata, m.client_message_id,
                 m.created_at, m.delivered_at, m.read_at, m.reply_to_id, m.edited_at, m.deleted_at, m.revision, m.flags,
-                u.display_name as sender_display_name, u.avatar_url as sender_avatar_url, u.last_seen_at as sender_last_seen_at
+                u.display_name as sender_display_name, u.avatar_url as sender_avatar_url, u.last_seen_at as sender_last_seen_at,
+                exists (select 1 from user_blocks b
+                        where (b.blocker_id = c.participant_a_id and b.blocked_id = c.participant_b_id)
+                           or (b.blocker_id = c.participant_b_id and b.blocked_id = c.participant_a_id)) as blocked
          from conversations c
          left join messages m on m.conversation_id = c.id and m.sender_id = $2 and m.client_message_id = $3
          left join users u on u.id = m.sender_id
@@ -106,7 +111,7 @@ export class MessageStore {
       message.flags && message.flags.length > 0 ? message.flags : '{}',
     ]);
     const outcome = row.outcome;
-    if (outcome === 'NOT_FOUND' || outcome === 'BAD_REPLY') return { outcome };
+    if (outcome === 'NOT_FOUND' || outcome === 'BAD_REPLY' || outcome === 'BLOCKED') return { outcome };
     const participantIds: [string, string] = [row.participant_a_id, row.participant_b_id];
     const stored = withSender(row);
     if (outcome === 'REPLAYED') return { outcome, message: stored, participantIds };
@@ -125,8 +130,9 @@ export class MessageStore {
 
   /** Membership of the sender, and the message of an earlier attempt with the same key. */
   async precheck(sql: Sql, conversationId: string, senderId: string, clientMessageId: string | null): Promise<Precheck> {
-    const rows = await sql.query<MessageWithSenderRow>(PRECHECK, [conversationId, senderId, clientMessageId]);
+    const rows = await sql.query<MessageWithSenderRow & { blocked: boolean }>(PRECHECK, [conversationId, senderId, clientMessageId]);
     if (rows.length === 0) return { outcome: 'NOT_FOUND' };
+    if (rows[0].blocked) return { outcome: 'BLOCKED' };
     return rows[0].id ? { outcome: 'REPLAYED', message: withSender(rows[0]) } : { outcome: 'OK' };
   }
 }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isUuid } from '../auth/viewer';
 import { EmSql, type Sql } from '../db/sql';
-import { badInput, DomainError, ErrorCode, notFound } from '../errors';
+import { badInput, blocked, DomainError, ErrorCode, notFound } from '../errors';
 import type { Message } from '../schema/message/message.entity';
 import { assertNotBlocked } from './blocks/assert-not-blocked';
 import type { EventPublisher } from './event-publisher';
@@ -66,19 +66,20 @@ export interface SendPipelineOptions {
 
 /**
  * The one way a user's message is sent, whatever its kind. The contract's order is
- * membership, idempotent replay, rate limit, content; the fast path gets there in one Redis
- * round trip and two SQL statements (the block check, then send_message()) by taking the
- * rate-limit point optimistically:
+ * membership, blocks, idempotent replay, rate limit, content; the fast path gets there in one
+ * Redis round trip and one SQL statement (send_message()) by taking the rate-limit point
+ * optimistically:
  *
- * 0. blocks: FORBIDDEN (BLOCKED) while either participant blocks the other (one indexed read);
  * 1. rate limit: one point (an idempotency key takes at most one, even for racing retries);
  * 2. prepare: the body's checks (content; an image's bytes);
- * 3. append: membership, replay and the write in one statement (send_message());
+ * 3. append: membership, blocks (FORBIDDEN with reason BLOCKED while either participant blocks
+ *    the other), replay and the write in one statement, under the conversation's lock;
  * 4. announce: publish after commit, then the push decision.
  *
  * Whenever a step fails, the steps the contract puts before it are checked first (a refused or
- * invalid send to a conversation one is not in answers NOT_FOUND; a replay is answered even at
- * the limit), and the point goes back unless a message was stored.
+ * invalid send to a conversation one is not in answers NOT_FOUND, between a blocked pair
+ * BLOCKED; a replay is answered even at the limit), and the point goes back unless a message
+ * was stored. An expensive send (an upload) checks membership, blocks and replay first.
  */
 export class SendPipeline {
   constructor(private readonly options: SendPipelineOptions) {}
@@ -88,7 +89,6 @@ export class SendPipeline {
     const { conversationId, senderId, clientMessageId } = command;
     if (!isUuid(conversationId)) throw notFound();
     const id = conversationId.toLowerCase();
-    await assertNotBlocked(sql, id, senderId);
     const precheck = () => store.precheck(sql, id, senderId, clientMessageId);
     let checked: Precheck | null = null;
     if (command.expensive) {
@@ -134,6 +134,7 @@ export class SendPipeline {
       // not count may be the one that stored).
       await Promise.all([result.outcome === 'REPLAYED' ? Promise.resolve() : giveBack(), command.discard?.()]);
       if (result.outcome === 'NOT_FOUND') throw notFound();
+      if (result.outcome === 'BLOCKED') throw blocked();
       if (result.outcome === 'BAD_REPLY') throw badInput('replyToId must name a message of this conversation', 'replyToId');
       return { message: result.message, replayed: true };
     }
@@ -170,8 +171,9 @@ export class SendPipeline {
 }
 
 /** NOT_FOUND becomes the error; a replay or OK goes on. */
-function answerOrPass(check: Precheck): Exclude<Precheck, { outcome: 'NOT_FOUND' }> {
+function answerOrPass(check: Precheck): Exclude<Precheck, { outcome: 'NOT_FOUND' } | { outcome: 'BLOCKED' }> {
   if (check.outcome === 'NOT_FOUND') throw notFound();
+  if (check.outcome === 'BLOCKED') throw blocked();
   return check;
 }
 

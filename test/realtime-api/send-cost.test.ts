@@ -114,7 +114,7 @@ describeWithRedis('the cost of a send and of its deliveries', () => {
   test('one send: one SQL statement on the request path, the outbox ack after it; Redis in three writes', async () => {
     const cost = await sendAndDeliver(1);
     // The recipient is online (subscribed), so the push decision needs no preferences or devices.
-    expect(kinds(cost.sql)).toEqual(['block check', 'send_message', 'outbox ack']);
+    expect(kinds(cost.sql)).toEqual(['send_message', 'outbox ack']);
     // Rate limit (claim + count: one sliding-log script) in one write, the three publishes in one, presence for the push decision in one.
     expect([...cost.redisCommands].sort()).toEqual(['EVALSHA', 'MGET', 'PUBLISH', 'PUBLISH', 'PUBLISH']);
     expect(cost.redisWrites).toBe(3);
@@ -122,7 +122,7 @@ describeWithRedis('the cost of a send and of its deliveries', () => {
 
   test('an offline recipient adds the push decision: one statement for preferences and devices', async () => {
     const cost = await sendAndDeliver(1, true);
-    expect(kinds(cost.sql)).toEqual(['block check', 'send_message', 'push decision', 'outbox ack']);
+    expect(kinds(cost.sql)).toEqual(['send_message', 'push decision', 'outbox ack']);
     expect(cost.redisWrites).toBe(3);
   }, 20_000);
 

@@ -3,10 +3,12 @@ import { blocked } from '../../errors';
 import { blockStore } from './block-store';
 
 /**
- * THE block check of every user action in a conversation: sendMessage, sendImageMessage (the
- * send pipeline's first step), setTyping and addReaction. FORBIDDEN with reason BLOCKED while
- * either participant blocks the other; an outsider passes (the caller's membership check
- * answers NOT_FOUND for them). One indexed statement.
+ * The block check of user actions in a conversation: setTyping and addReaction here, and
+ * startConversation below. Sends check the same rule in SQL, inside send_message() under the
+ * conversation's lock and in the send precheck (message-store.ts), so that a send stays one
+ * statement. FORBIDDEN with reason BLOCKED while either participant blocks the other; an
+ * outsider passes (the caller's membership check answers NOT_FOUND for them). One indexed
+ * statement.
  */
 export async function assertNotBlocked(sql: Sql, conversationId: string, userId: string): Promise<void> {
   if (await blockStore.conversationBlocked(sql, conversationId, userId)) throw blocked();
