@@ -146,6 +146,13 @@ const promtool = (() => {
   }
 })();
 
+// promtool comes with Debian's `prometheus` package; .ci/run installs it when missing.
 (promtool ? test : test.skip)('promtool accepts the alert rules', () => {
   execFileSync('promtool', ['check', 'rules', path.join(ROOT, 'deploy/prometheus/alerts.yaml')], { stdio: 'pipe' });
+});
+
+// Each alert fires past its threshold and stays quiet below it (deploy/prometheus/alerts.test.yaml).
+(promtool ? test : test.skip)('promtool test rules: every alert fires over its threshold and not under it', () => {
+  const output = execFileSync('promtool', ['test', 'rules', 'alerts.test.yaml'], { cwd: path.join(ROOT, 'deploy/prometheus'), encoding: 'utf8' });
+  expect(output).toContain('SUCCESS');
 });
