@@ -6,10 +6,13 @@ import { rawHeader, SmtpReceiver } from './smtp-receiver';
 
 /**
  * Email digests (CONTRACT.md "Email") against a real SMTP server on loopback. Messages are due
- * after 0.6 s here (EMAIL_DIGEST_DELAY_MINUTES=0.01) and the interval is 3 s; the tests run
- * the job's work directly (`sendDue`), as `npm run jobs:run -- send-email-digests` does.
+ * after 2.4 s here (EMAIL_DIGEST_DELAY_MINUTES=0.04) and the interval is 6 s; the tests run
+ * the job's work directly (`sendDue`), as `npm run jobs:run -- send-email-digests` does. The
+ * delay is long enough that two sends and a run fit inside it on a loaded CI machine (at 0.6 s
+ * they did not, once).
  */
-const DELAY_MS = 600;
+const DELAY_MS = 2400;
+const INTERVAL_MS = 6000;
 let server: TestServer;
 let smtp: SmtpReceiver;
 
@@ -19,8 +22,8 @@ beforeAll(async () => {
   server = await startTestServer({
     SMTP_URL: smtpUrl,
     EMAIL_FROM: 'Marketplace <digest@example.test>',
-    EMAIL_DIGEST_DELAY_MINUTES: '0.01',
-    EMAIL_DIGEST_INTERVAL_MINUTES: '0.05',
+    EMAIL_DIGEST_DELAY_MINUTES: String(DELAY_MS / 60_000),
+    EMAIL_DIGEST_INTERVAL_MINUTES: String(INTERVAL_MS / 60_000),
     APP_URL: 'https://app.example.test/messages',
     PUBLIC_URL: 'http://127.0.0.1:1',
     // The scheduled run every minute must not race the explicit runs of these tests.
@@ -101,7 +104,7 @@ describe('email digests', () => {
     await sleep(DELAY_MS);
     await digests().sendDue();
     expect(smtp.to(email)).toHaveLength(1);
-    await sleep(3000);
+    await sleep(INTERVAL_MS);
     await digests().sendDue();
     const mails = smtp.to(email);
     expect(mails).toHaveLength(2);
@@ -178,7 +181,7 @@ describe('email digests', () => {
     expect(await emailEnabled()).toBe(false);
 
     await send(ana, conversationId, 'after unsubscribing');
-    await sleep(3000);
+    await sleep(INTERVAL_MS);
     await digests().sendDue();
     expect(smtp.to(email)).toHaveLength(1);
   });
