@@ -65,7 +65,9 @@ describe('email digests', () => {
     const first100 = `Tom & Jerry say "hi" ${'a'.repeat(79)}`;
     await send(ana, conversationId, 'first');
     await send(ana, conversationId, long);
-    expect((await digests().sendDue()).sent).toBe(0); // not due yet
+    // Counted for this recipient: the database is shared with the other suites, whose users may be due.
+    await digests().sendDue();
+    expect(smtp.to(email)).toHaveLength(0); // not due yet
     await sleep(DELAY_MS);
     const run = await digests().sendDue();
     expect(run.sent).toBeGreaterThanOrEqual(1);
@@ -81,7 +83,8 @@ describe('email digests', () => {
     const unsubscribe = rawHeader(mail, 'list-unsubscribe');
     expect(unsubscribe).toMatch(/^<http:\/\/127\.0\.0\.1:1\/email\/unsubscribe\?token=[\w.-]+>$/);
     expect(rawHeader(mail, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
-    expect(await digests().sendDue()).toEqual({ sent: 0, failed: 0 });
+    await digests().sendDue();
+    expect(smtp.to(email)).toHaveLength(1);
   });
 
   test('read before it is due: nothing is sent', async () => {
